@@ -1,0 +1,3 @@
+"""chunker: split documents for retrieval and render retrieved context."""
+from .chunks import Chunker, sliding_window_chunks
+from .prompt import render_context
