@@ -1,0 +1,128 @@
+"""Completions that attack the harness. Each must end as fail/timeout, leave the benchmark untouched, and let the run go on."""
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from codebench.core import Completion, Task, read_jsonl
+from codebench.evaluate import compute_census, evaluate_completions
+from codebench.parse import parse_benchmark, write_tasks
+from codebench.sandbox import Limits, bwrap_works, choose_isolation
+
+from conftest import tree_hash
+
+HEADER = 'def tokenize(text, stopwords=STOPWORDS, min_len=1):\n'
+
+
+def body(code: str) -> str:
+    return HEADER + ''.join('    ' + l + '\n' for l in code.strip('\n').splitlines())
+
+
+def at_import(code: str) -> str:
+    """An attack that runs when the project is imported: a helper called in a default argument.
+
+    (Plain module-level statements would not get this far: the splicer keeps only the function and the helpers it uses.)"""
+    helper = 'def _attack():\n' + ''.join('    ' + l + '\n' for l in code.strip('\n').splitlines())
+    return helper + '\n\n' + HEADER.replace('min_len=1)', 'min_len=1, _armed=_attack())') + '    return []\n'
+
+
+def test_import_time_attacks_survive_the_splicer(demo_root):
+    from codebench.splice import splice
+    task = next(t for t in parse_benchmark(demo_root, 'minirag', 'bm25_search').tasks if t.name == 'tokenize')
+    s = splice(task, at_import('import os\nos._exit(0)'))
+    assert s.ok and s.helpers == ['_attack'] and 'os._exit(0)' in s.source
+
+
+def hostile(demo, port):
+    code = demo / 'minirag/test_examples/bm25_search/code'
+    census = demo / 'minirag/test_examples/bm25_search'
+    return {
+        'infinite_loop': body('while True:\n    pass'),
+        'fork_bomb': body('import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass'),
+        'memory_bomb': body('blocks = []\nwhile True:\n    blocks.append(bytearray(50 * 2**20))'),
+        'disk_filling': body("with open('fill.bin', 'wb') as f:\n    while True:\n        f.write(b'0' * 2**20)"),
+        'write_outside_workspace': body(
+            f"import os, shutil\nfor p in [{str(code / 'evil.txt')!r}, '/tmp/codebench-evil.txt', os.path.expanduser('~/evil')]:\n"
+            f"    try:\n        open(p, 'w').write('x')\n    except OSError:\n        pass\n"
+            f"for p in [{str(code / 'minirag/text.py')!r}, {str(code / 'tests/test_bm25.py')!r}]:\n"
+            f"    try:\n        os.remove(p)\n    except OSError:\n        pass\n"
+            f"shutil.rmtree({str(code / 'minirag')!r}, ignore_errors=True)\nreturn []"),
+        'edit_test_file': at_import(
+            "import os, glob\nfor p in glob.glob(os.path.join(os.path.dirname(__file__), '..', 'tests', '*.py')):\n"
+            "    try:\n        open(p, 'w').write('def test_ok():\\n    pass\\n')\n    except OSError:\n        pass"),
+        'edit_census': body(
+            f"import glob\nfor p in glob.glob({str(census)!r} + '/**/*', recursive=True) + ['/tmp/census.jsonl']:\n"
+            f"    try:\n        open(p, 'a').write('{{}}')\n    except OSError:\n        pass\nreturn []"),
+        'network': body(f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'leak')\n"
+                        f"except OSError:\n    pass\nreturn []"),
+        'os_exit_at_import': at_import('import os\nos._exit(0)'),
+        'sys_exit_at_import': at_import('import sys\nsys.exit(0)'),
+        'os_exit_in_function': body('import os\nos._exit(0)'),
+        'sys_exit_in_function': body('import sys\nsys.exit(0)'),
+        'kill_parent_group': body('import os, signal\nfor pid in (os.getppid(), 1):\n    try:\n        os.kill(pid, signal.SIGKILL)\n'
+                                  '    except OSError:\n        pass\nos.killpg(os.getpgid(0), signal.SIGKILL)'),
+        'gigabytes_of_stdout': body("import os, sys\nchunk = 'x' * 2**20\nwhile True:\n    sys.stdout.write(chunk)\n    os.write(2, chunk.encode())"),
+        'pytest_skip': body("import pytest\npytest.skip('nothing to see')"),
+        'patch_pytest': at_import('import _pytest.python\n_pytest.python.Function.runtest = lambda self: None'),
+        'patch_unittest': at_import('import unittest\nunittest.TestCase.run = lambda self, result=None: None\n'
+                                    'unittest.TestCase.assertEqual = lambda self, *a, **k: None'),
+        'forge_report': at_import(
+            "import glob, json, os\nfor p in ['/mnt/ws/.codebench-report.json', os.path.join(os.getcwd(), '.codebench-report.json')]:\n"
+            "    try:\n        json.dump({'token': 'guess', 'tests': {}, 'exitstatus': 0, 'tampered': []}, open(p, 'w'))\n"
+            "    except OSError:\n        pass\nos._exit(0)"),
+        'delete_own_workspace': body("import os, shutil\nshutil.rmtree(os.getcwd(), ignore_errors=True)\nreturn []"),
+    }
+
+
+@pytest.fixture(scope='module')
+def listener():
+    "A loopback server that counts connections: the sandbox must keep completions off the network."
+    srv = socket.socket()
+    srv.bind(('127.0.0.1', 0)); srv.listen(16); srv.settimeout(0.2)
+    hits, stop = [], threading.Event()
+    def serve():
+        while not stop.is_set():
+            try: conn, _ = srv.accept(); hits.append(conn.recv(16)); conn.close()
+            except OSError: pass
+    th = threading.Thread(target=serve, daemon=True); th.start()
+    yield srv.getsockname()[1], hits
+    stop.set(); th.join(); srv.close()
+
+
+@pytest.mark.skipif(not bwrap_works(), reason='the hostile suite needs bubblewrap (CI installs it)')
+def test_hostile_completions(tmp_path, demo_root, listener):
+    port, hits = listener
+    before = tree_hash(demo_root)
+    runs = tmp_path / 'runs'
+    write_tasks(parse_benchmark(demo_root, 'minirag', 'bm25_search'), runs)
+    d = runs / 'minirag/bm25_search'
+    tasks = read_jsonl(d / 'tasks.jsonl', Task)
+    task = next(t for t in tasks if t.name == 'tokenize')
+    isolation = choose_isolation(require_sandbox=True)
+    limits = Limits(timeout=8, memory_mb=2048, file_size_mb=32, processes=64)
+    census = compute_census(tasks, d, limits=limits, isolation=isolation, progress=False)
+    census_before = (d / 'census.jsonl').read_bytes()
+    attacks = hostile(demo_root, port)
+    names = list(attacks)
+    comps = [Completion(task.task_id, 'hostile', i, attacks[n]) for i, n in enumerate(names)]
+    comps.append(Completion(task.task_id, 'hostile', len(names), task.gold))  # the run must go on and still score this
+    results = {r.sample: r for r in evaluate_completions(tasks, comps, d / 'hostile/results.jsonl', census,
+                                                          limits=limits, isolation=isolation, progress=False)}
+    verdicts = {n: (results[i].verdict, results[i].detail) for i, n in enumerate(names)}
+    assert len({results[i].key for i in range(len(names))}) == len(names)  # every attack was spliced and run on its own
+    assert all(v in ('fail', 'timeout') for v, _ in verdicts.values()), verdicts
+    assert results[len(names)].verdict == 'pass', results[len(names)]
+    assert verdicts['infinite_loop'][0] == 'timeout'
+    assert 'no valid report' in verdicts['os_exit_at_import'][1] and 'no valid report' in verdicts['os_exit_in_function'][1]
+    assert 'replaced test-framework functions' in verdicts['patch_pytest'][1]
+    assert 'replaced test-framework functions' in verdicts['patch_unittest'][1]
+    assert 'no valid report' in verdicts['forge_report'][1]
+    assert 'skipped' in verdicts['pytest_skip'][1]
+    assert hits == [], 'a completion reached the network'
+    assert tree_hash(demo_root) == before
+    assert (d / 'census.jsonl').read_bytes() == census_before
+    assert not Path('/tmp/codebench-evil.txt').exists()
+    assert all(r.isolation.startswith('bwrap') for r in results.values())
+    logs = [Path(r.log_path) for r in results.values() if r.log_path]
+    assert max(p.stat().st_size for p in logs if p.exists()) <= 33 * 2**20  # the output flood was cut at the file-size limit
