@@ -91,7 +91,8 @@ def listener():
 
 
 @pytest.mark.skipif(not bwrap_works(), reason='the hostile suite needs bubblewrap (CI installs it)')
-def test_hostile_completions(tmp_path, demo_root, listener):
+@pytest.mark.parametrize('warm', [True, False], ids=['warm-workers', 'fresh-interpreter'])
+def test_hostile_completions(tmp_path, demo_root, listener, warm):
     port, hits = listener
     before = tree_hash(demo_root)
     runs = tmp_path / 'runs'
@@ -108,7 +109,7 @@ def test_hostile_completions(tmp_path, demo_root, listener):
     comps = [Completion(task.task_id, 'hostile', i, attacks[n]) for i, n in enumerate(names)]
     comps.append(Completion(task.task_id, 'hostile', len(names), task.gold))  # the run must go on and still score this
     results = {r.sample: r for r in evaluate_completions(tasks, comps, d / 'hostile/results.jsonl', census,
-                                                          limits=limits, isolation=isolation, progress=False)}
+                                                          limits=limits, isolation=isolation, progress=False, warm=warm)}
     verdicts = {n: (results[i].verdict, results[i].detail) for i, n in enumerate(names)}
     assert len({results[i].key for i in range(len(names))}) == len(names)  # every attack was spliced and run on its own
     assert all(v in ('fail', 'timeout') for v, _ in verdicts.values()), verdicts
@@ -123,6 +124,6 @@ def test_hostile_completions(tmp_path, demo_root, listener):
     assert tree_hash(demo_root) == before
     assert (d / 'census.jsonl').read_bytes() == census_before
     assert not Path('/tmp/codebench-evil.txt').exists()
-    assert all(r.isolation.startswith('bwrap') for r in results.values())
+    assert all(r.isolation.startswith('bwrap') and (', warm' in r.isolation) == warm for r in results.values() if r.isolation)
     logs = [Path(r.log_path) for r in results.values() if r.log_path]
     assert max(p.stat().st_size for p in logs if p.exists()) <= 33 * 2**20  # the output flood was cut at the file-size limit

@@ -46,3 +46,21 @@ def test_parse_stage_can_fail_the_run(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match='no location|expected a location'):
         pm.execute_notebook(STAGES / '01_parse.ipynb', tmp_path / 'o.ipynb', progress_bar=False, kernel_name='python3',
                             parameters={'root': str(tmp_path / 'bench'), 'out': str(tmp_path / 'runs'), 'fail_on_errors': True})
+
+
+def test_generate_evaluate_aggregate_stage_notebooks(tmp_path):
+    runs = tmp_path / 'runs'
+    run = lambda nb, **params: pm.execute_notebook(STAGES / nb, tmp_path / nb, parameters=params, cwd=str(tmp_path),
+                                                   progress_bar=False, kernel_name='python3')
+    run('01_parse.ipynb', out=str(runs), framework='minirag')
+    run('02_prompts.ipynb', runs=str(runs))
+    run('03_generate.ipynb', runs=str(runs), model='mutants:2', n=3)
+    text = outputs_text(tmp_path / '03_generate.ipynb')
+    assert 'completion_tokens' in text and 'Here is the implementation of' in text
+    run('04_evaluate.ipynb', runs=str(runs), model='mutants:2')
+    text = outputs_text(tmp_path / '04_evaluate.ipynb')
+    assert 'minirag/chunking/render_context' in text and 'pass@3' in text  # per-function table, summary
+    assert 'verdict' in text and '.log</a>' in text  # verdict counts, links to logs
+    run('05_aggregate.ipynb', runs=str(runs))
+    assert (runs / 'aggregate' / 'frameworks.csv').exists()
+    assert 'mutants_2' in outputs_text(tmp_path / '05_aggregate.ipynb')
