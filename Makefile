@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 RUNS   ?= runs/demo
 JOBS   ?= auto
 
-.PHONY: demo test check-sync nbtest pytest export readme lab clean help
+.PHONY: demo bench test check-sync nbtest pytest export readme lab clean help
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
@@ -24,9 +24,16 @@ $(VENV)/.lab: $(VENV)/.dev
 	$(BIN)/python -m pip install -q -e ".[dev,lab]"
 	touch $@
 
-demo: $(VENV)/.dev  ## main job: parse + prompts for the whole embedded demo benchmark, with a summary
+MODELS ?= reference stub mutants:0
+demo: $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the offline models, summary table at the end
 	$(BIN)/codebench parse --out $(RUNS)
 	$(BIN)/codebench prompts $(RUNS)
+	$(BIN)/codebench generate $(RUNS) $(foreach m,$(MODELS),-m $(m)) --n 4
+	$(BIN)/codebench evaluate $(RUNS) $(foreach m,$(MODELS),-m $(m))
+	$(BIN)/codebench aggregate $(RUNS) --out $(RUNS)/aggregate
+
+bench: $(VENV)/.dev  ## evaluation throughput: serial fresh-interpreter evaluator vs pool + dedup (+ warm workers)
+	$(BIN)/python tests/bench_evaluate.py
 
 test: $(VENV)/.dev  ## all tests: notebooks/library in sync and clean, nbdev_test, pytest
 	@$(MAKE) --no-print-directory check-sync nbtest pytest
