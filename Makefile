@@ -16,7 +16,7 @@ $(BIN)/activate:
 
 # base + dev extras; reinstalled when the package metadata changes
 $(VENV)/.dev: $(BIN)/activate setup.py settings.ini
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,ray]"
 	$(BIN)/python -m pip check
 	touch $@
 

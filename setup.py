@@ -39,7 +39,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={"codebench": ["benchmarks/**/*", "benchmarks/**/.*"]},
     install_requires=reqs("requirements"),
-    extras_require={"dev": reqs("dev_requirements"), "lab": reqs("lab_requirements")},
+    extras_require={"dev": reqs("dev_requirements"), "lab": reqs("lab_requirements"), "ray": reqs("ray_requirements")},
     python_requires=f">={cfg['min_python']}",
     zip_safe=False,
     entry_points={
