@@ -25,12 +25,9 @@ $(VENV)/.lab: $(VENV)/.dev
 	touch $@
 
 MODELS ?= reference stub mutants:0
-demo: $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the offline models, summary table at the end
-	$(BIN)/codebench parse --out $(RUNS)
-	$(BIN)/codebench prompts $(RUNS)
-	$(BIN)/codebench generate $(RUNS) $(foreach m,$(MODELS),-m $(m)) --n 4
-	$(BIN)/codebench evaluate $(RUNS) $(foreach m,$(MODELS),-m $(m))
-	$(BIN)/codebench aggregate $(RUNS) --out $(RUNS)/aggregate
+REPORTS ?= reports
+demo: $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the offline models -> reports/index.html
+	$(BIN)/codebench run $(foreach m,$(MODELS),-m $(m)) --n 4 --runs $(RUNS) --reports $(REPORTS)
 
 bench: $(VENV)/.dev  ## evaluation throughput: serial fresh-interpreter evaluator vs pool + dedup (+ warm workers)
 	$(BIN)/python tests/bench_evaluate.py

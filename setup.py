@@ -37,7 +37,7 @@ setuptools.setup(
     ],
     packages=setuptools.find_packages(include=["codebench", "codebench.*"]),
     include_package_data=True,
-    package_data={"codebench": ["benchmarks/**/*", "benchmarks/**/.*"]},
+    package_data={"codebench": ["benchmarks/**/*", "benchmarks/**/.*", "stages/*.ipynb"]},
     install_requires=reqs("requirements"),
     extras_require={"dev": reqs("dev_requirements"), "lab": reqs("lab_requirements"), "ray": reqs("ray_requirements")},
     python_requires=f">={cfg['min_python']}",

@@ -1,0 +1,65 @@
+"""A real browser opens reports/index.html, follows every link and checks that each report rendered."""
+import re
+import shutil
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--hide-scrollbars', '--enable-logging=stderr', '--v=0']
+
+
+def chromium(*args, timeout=60):
+    profile = tempfile.mkdtemp(prefix='chromium-')
+    try:
+        return subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={profile}', *map(str, args)], capture_output=True, text=True,
+                              timeout=timeout)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.hrefs = []
+    def handle_starttag(self, tag, attrs):
+        if tag == 'a' and dict(attrs).get('href'): self.hrefs.append(dict(attrs)['href'])
+
+
+@pytest.fixture(scope='module')
+def reports(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('chain')
+    r = run_cli('run', '-m', 'reference', '-m', 'stub', '-m', 'mutants:0', '--n', '3', '--runs', tmp / 'runs', '--reports', tmp / 'reports')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.strip().endswith('index.html')
+    return tmp / 'reports'
+
+
+@pytest.mark.skipif(not CHROMIUM, reason='needs Debian chromium (CI installs it)')
+def test_every_report_renders_in_a_browser(reports, tmp_path):
+    index = reports / 'index.html'
+    shot = tmp_path / 'index.png'
+    r = chromium('--window-size=1100,700', f'--screenshot={shot}', index.as_uri())
+    assert shot.exists() and shot.stat().st_size > 10_000, r.stderr[-2000:]
+    dom = chromium('--dump-dom', index.as_uri())
+    assert dom.returncode == 0 and '<table' in dom.stdout
+    parser = Links(); parser.feed(dom.stdout)
+    pages = sorted(set(parser.hrefs))
+    assert len(pages) == 2 + 2 * 2 + 2 * 3 * 2, pages  # comparison; parse+prompts per framework; generate+evaluate per model
+    for href in pages:
+        page = (index.parent / href).resolve()
+        assert page.exists(), href
+        r = chromium('--dump-dom', page.as_uri())
+        html = r.stdout
+        assert r.returncode == 0 and '<table' in html, href
+        assert 'Traceback (most recent call last)' not in html, href
+        assert not re.search(r'Uncaught \w*Error', r.stderr), (href, r.stderr[-2000:])
+        images = re.findall(r'<img[^>]+src="data:image/png;base64,([^"]{2000,})"', html)
+        if href.endswith('06_report.html'): assert len(images) >= 6, (href, len(images))
+    report = chromium('--dump-dom', (reports / 'comparison/06_report.html').as_uri()).stdout
+    assert 'pass@k (bootstrap 95% interval over tasks)' in report and 'mutants_0' in report
