@@ -62,6 +62,9 @@ def test_conflict_experiment_end_to_end_and_resumed(tmp_path, tiny):
     report = tmp_path / 'work/reports/conflict/07_conflict.html'
     assert report.exists() and 'Forgotten functions' in report.read_text()
     assert (tmp_path / 'work/reports/index.html').exists()
+    train_html = (tmp_path / 'work/reports/conflict/09_train_after_minirl_minirag.html').read_text()
+    assert 'data:image/png;base64' in train_html and 'training loss' in train_html  # the loss curve
+    assert 'task functions removed' in (tmp_path / 'work/reports/conflict/08_dataset_minirl.html').read_text().lower()
     html = (tmp_path / 'work/reports/comparison/06_report.html').read_text()
     assert html.count('data:image/png;base64') >= 6
     t0 = time.perf_counter()
