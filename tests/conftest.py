@@ -33,3 +33,12 @@ def run_cli(*args, env=None, cwd=None):
 def demo_root():
     from codebench.core import demo_root
     return demo_root()
+
+
+@pytest.fixture
+def ppo_runs(tmp_path):
+    "A run directory with tasks and prompts of the demo's minirl/ppo_step."
+    runs = tmp_path / 'runs'
+    assert run_cli('parse', '--out', runs, '-f', 'minirl', '-e', 'ppo_step').returncode == 0
+    assert run_cli('prompts', runs).returncode == 0
+    return runs

@@ -13,11 +13,8 @@ from fake_openai import FakeOpenAI
 
 
 @pytest.fixture
-def runs(tmp_path):
-    runs = tmp_path / 'runs'
-    assert run_cli('parse', '--out', runs, '-f', 'minirl', '-e', 'ppo_step').returncode == 0
-    assert run_cli('prompts', runs).returncode == 0
-    return runs
+def runs(ppo_runs):
+    return ppo_runs
 
 
 def gold_answer(runs):

@@ -40,11 +40,8 @@ def tiny(tmp_path_factory):
 
 
 @pytest.fixture
-def runs(tmp_path):
-    runs = tmp_path / 'runs'
-    assert run_cli('parse', '--out', runs, '-f', 'minirl', '-e', 'ppo_step').returncode == 0
-    assert run_cli('prompts', runs).returncode == 0
-    return runs
+def runs(ppo_runs):
+    return ppo_runs
 
 
 def test_serve_generate_evaluate_stop(tiny, runs, tmp_path):
