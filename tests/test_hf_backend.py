@@ -54,3 +54,19 @@ def test_missing_model_and_adapter_are_clear(tmp_path, tiny):
 def test_download_fails_clearly_offline(tmp_path):
     r = run_cli('download', 'Qwen/Qwen2.5-Coder-0.5B-Instruct', tmp_path / 'm', env={'HF_HUB_OFFLINE': '1'})
     assert r.returncode == 2 and 'could not download Qwen/Qwen2.5-Coder-0.5B-Instruct' in r.stderr
+
+
+def test_sampling_reproduces_across_processes(tiny, tmp_path):
+    "Sampled (temperature 0.7) answers are seeded from the task ids, so two separate runs agree."
+    model, _ = tiny
+    texts = []
+    for name in ('a', 'b'):
+        runs = tmp_path / name
+        for args in (['parse', '--out', runs, '-f', 'minirag', '-e', 'chunking'], ['prompts', runs],
+                     ['generate', runs, '-m', f'hf:{model}', '--n', '2', '--max-tokens', '16', '--temperature', '0.7']):
+            r = run_cli(*args)
+            assert r.returncode == 0, r.stderr[-2000:]
+        (path,) = runs.glob('minirag/chunking/hf_*/completions.jsonl')
+        texts.append(sorted((c.task_id, c.sample, c.text) for c in read_jsonl(path, Completion)))
+    assert texts[0] == texts[1]
+    assert len({t for _, _, t in texts[0]}) > 1  # and they are samples, not one greedy answer
