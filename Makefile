@@ -74,8 +74,9 @@ export: $(VENV)/.dev  ## notebooks -> codebench/ (nbdev_export), clean notebooks
 	$(BIN)/nbdev_clean
 	$(BIN)/jupyter nbconvert --log-level=WARN --to markdown --output-dir . --output README nbs/index.ipynb
 
-lab: $(VENV)/.lab  ## open the project in JupyterLab with codebench importable
-	$(BIN)/jupyter lab nbs
+LAB_ARGS ?=
+lab: $(VENV)/.lab  ## open the project in JupyterLab with codebench importable (LAB_ARGS: more options)
+	$(BIN)/jupyter lab nbs $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
 clean:  ## remove generated runs and reports (not the venv)
 	rm -rf runs reports/*/ reports/*.html
