@@ -22,7 +22,7 @@ def test_datasets_leave_the_answers_out(tmp_path, tiny):
         r = run_cli('dataset', 'minirag', '--out', tmp_path / mode, '--mode', mode, '--tokenizer', tiny, '--max-length', '256')
         assert r.returncode == 0, r.stderr
         summary = json.loads((tmp_path / mode / 'summary.json').read_text())
-        assert summary['removed_task_functions'] == 7 and summary['validation'] >= 1
+        assert summary['removed_task_functions'] == 7 and summary['validation'] >= 1 and summary['train_tokens'] > 0
         rows = read_jsonl(tmp_path / mode / 'train.jsonl') + read_jsonl(tmp_path / mode / 'validation.jsonl')
         text = json.dumps(rows)
         assert 'def reciprocal_rank_fusion' not in text and 'def merge_small' not in text
