@@ -63,3 +63,16 @@ def test_every_report_renders_in_a_browser(reports, tmp_path):
         if href.endswith('06_report.html'): assert len(images) >= 6, (href, len(images))
     report = chromium('--dump-dom', (reports / 'comparison/06_report.html').as_uri()).stdout
     assert 'pass@k (bootstrap 95% interval over tasks)' in report and 'mutants_0' in report
+
+
+def test_no_input_html_hides_the_code(reports, tmp_path):
+    "--no-input renders outputs only: the published report shows tables and plots but no code cells."
+    from codebench.chain import to_html
+    nb = tmp_path / '06_report.ipynb'
+    shutil.copy(reports / 'comparison/06_report.ipynb', nb)
+    full = to_html(nb).read_text()
+    assert 'passk_table(df)' in full
+    bare = to_html(nb, no_input=True).read_text()
+    assert 'passk_table(df)' not in bare and 'import warnings' not in bare
+    assert bare.count('data:image/png;base64') == full.count('data:image/png;base64') >= 6
+    assert 'pass@k (bootstrap 95% interval over tasks)' in bare
