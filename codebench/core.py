@@ -42,7 +42,7 @@ class Task(Record):
     task_id: str  # stable id: `<framework>/<example>/<name>`
     framework: str  # framework directory name, e.g. `minirl`
     example: str  # test example directory name
-    name: str  # documented name: `func` or `Class.method`
+    name: str  # documented name: `func`, `Class.method`, `module.func` or a label
     kind: str  # 'function', 'method' or 'block'
     source_path: str  # file of the implementation, relative to the example dir (`code/...`)
     span: list  # verified [start, end] lines of the gold implementation (1-based, inclusive)
@@ -61,11 +61,15 @@ class Task(Record):
     framework_name: str = ''  # display name from knowledge_corpus/metadata.json
     framework_description: str = ''  # description from knowledge_corpus/metadata.json
     warnings: list = field(default_factory=list)  # what the parser corrected or could not check
+    qualname: str = ''  # the definition in the source: `func` or `Class.method` (a block: its enclosing function)
+    language: str = 'en'  # language of the document: 'en', or 'zh' for the `<framework>_CH` folders
 
     @property
-    def function_name(self) -> str: return self.name.rsplit('.', 1)[-1]
+    def target(self) -> str: return self.qualname or self.name
     @property
-    def class_name(self) -> str|None: return self.name.rsplit('.', 1)[0] if '.' in self.name else None
+    def function_name(self) -> str: return self.target.rsplit('.', 1)[-1]
+    @property
+    def class_name(self) -> str|None: return self.target.rsplit('.', 1)[0] if '.' in self.target else None
     @property
     def code_dir(self) -> Path: return Path(self.example_dir)/'code'
 

@@ -63,7 +63,7 @@ class Exclusions:
         ex = cls()
         root = Path(framework_dir)
         for t in parse_benchmark(root.parent, root.name).tasks:
-            ex.by_path.setdefault(t.source_path.removeprefix('code/'), set()).add(t.name)
+            ex.by_path.setdefault(t.source_path.removeprefix('code/'), set()).add(t.target)
             if t.kind != 'block': ex.hashes[normalized_hash(t.gold)] = t.task_id
         return ex
 

@@ -19,9 +19,10 @@ from .core import Task, demo_root, example_run_dir, make_task_id, write_jsonl
 
 # %% auto #0
 __all__ = ['FIELD_TITLES', 'ParseIssue', 'ParseError', 'field_of_title', 'Section', 'split_sections', 'normalize_path',
-           'parse_location', 'parse_test_paths', 'Definition', 'find_definitions', 'resolve_name', 'statement_block',
-           'verify_span', 'section_to_task', 'read_document', 'parse_document', 'load_metadata', 'parse_example',
-           'ParseReport', 'framework_dirs', 'parse_benchmark', 'to_koco', 'write_tasks']
+           'parse_location', 'parse_test_paths', 'Definition', 'find_definitions', 'name_variants', 'resolve_name',
+           'statement_block', 'Target', 'verify_span', 'section_to_task', 'read_document', 'parse_document',
+           'framework_of', 'load_metadata', 'parse_example', 'ParseReport', 'framework_dirs', 'parse_benchmark',
+           'to_koco', 'write_tasks']
 
 # %% ../nbs/01_parse.ipynb #1871920f
 @dataclass
@@ -151,12 +152,24 @@ def find_definitions(tree:ast.AST) -> list:
     return out
 
 # %% ../nbs/01_parse.ipynb #d940abdd
-def resolve_name(defs:list, name:str, a:int, b:int) -> Definition|None:
+def name_variants(
+    name:str,  # documented name
+    module:str='',  # dotted module path of the source file, e.g. `toolbrain.prompt`
+) -> list:
+    "`name`, then `name` without a leading module part that `module` ends with (`prompt.f` -> `f`)."
+    out, parts, mod = [name], name.split('.'), module.split('.') if module else []
+    for i in range(len(parts) - 1, 0, -1):
+        if mod and parts[:i] == mod[-i:]: out.append('.'.join(parts[i:]))
+    return out
+
+def resolve_name(defs:list, name:str, a:int, b:int, module:str='') -> Definition|None:
     "The definition a documented `name` refers to; ties are broken by closeness to the documented span."
-    cands = [d for d in defs if d.qualname == name or (d.qualname.endswith('.' + name) and not d.nested)]
-    if not cands: return None
+    for n in name_variants(name, module):
+        cands = [d for d in defs if d.qualname == n or (d.qualname.endswith('.' + n) and not d.nested)]
+        if cands: break
+    else: return None
     overlap = lambda d: max(0, min(b, d.end) - max(a, d.start) + 1)
-    return max(cands, key=lambda d: (overlap(d) > 0, d.qualname == name, overlap(d), -abs(d.start - a)))
+    return max(cands, key=lambda d: (overlap(d) > 0, d.qualname == n, overlap(d), -abs(d.start - a)))
 
 def statement_block(tree:ast.AST, a:int, b:int) -> str|None:
     "Qualified name of the function in which lines `a`-`b` are a run of whole statements, else None."
@@ -185,22 +198,61 @@ def _drift_hint(tree, d:Definition, a:int) -> str:
         if isinstance(n, ast.ClassDef) and n.lineno == a: return f"it starts at `class {n.name}`"
     return f"it is shifted by {a - d.start:+d} lines"
 
+_STOP = frozenset('the and for with from that this into when then than are was were its not all any each its use uses '
+                  'using used returns return none self true false def'.split())
+
+def _words(text:str) -> set:
+    "Content words of prose or code, crudely stemmed (first 5 letters), for comparing a description with code."
+    parts = re.findall(r'[A-Za-z][a-z]+|[A-Z]+(?![a-z])', text)
+    return {w.lower()[:5] for w in parts if len(w) > 2 and w.lower() not in _STOP}
+
+@dataclass
+class Target:
+    "What a documented span resolves to."
+    kind: str  # 'function', 'method' or 'block'
+    qualname: str  # the definition (a block: its enclosing function)
+    start: int
+    end: int
+    is_async: bool = False
+    note: str = ''  # '' when the document was exact, else what was corrected and why
+
+def _whole_def(defs:list, a:int, b:int) -> Definition|None:
+    "The definition that lines `a`-`b` are exactly (from its first decorator or `def` line to its end)."
+    return next((d for d in defs if a in (d.start, d.def_line) and b == d.end and not d.nested), None)
+
 def verify_span(
     tree:ast.AST,  # parsed source file
     name:str,  # documented name
     a:int, b:int,  # documented span
     nlines:int,  # lines in the source file
-) -> tuple:
-    "`(kind, start, end, is_async, drift)`: the span to use; `drift` is None or why the documented one was wrong."
+    module:str='',  # dotted module path of the file, for `module.func` names
+    lines:list|None=None,  # the file's lines, to weigh candidates against `description`
+    description:str='',  # the task's prose
+) -> Target:
+    "The definition (or block) a documented name and span stand for; `note` says what the document got wrong."
     defs = find_definitions(tree)
-    d = resolve_name(defs, name, a, b)
+    d, exact = resolve_name(defs, name, a, b, module), _whole_def(defs, a, b)
+    kind = lambda d: 'method' if d.in_class else 'function'
+    if d is not None and exact is not None and d is not exact and d.qualname.rsplit('.', 1)[-1] == exact.qualname.rsplit('.', 1)[-1]:
+        desc = _words(description)
+        fit = lambda c: len(desc & _words(''.join((lines or [])[c.start-1:c.end]))) if lines else 0
+        if fit(d) < fit(exact) + 2:  # the exact span wins unless the description clearly fits the named one better
+            return Target(kind(exact), exact.qualname, exact.start, exact.end, exact.is_async,
+                          f"`{name}` is documented at lines {a}-{b}, which are exactly `{exact.qualname}`, and the description "
+                          f"does not favour `{d.qualname}` (words shared with the description: {fit(exact)} against {fit(d)}); "
+                          f"using `{exact.qualname}`")
     if d is not None:
-        kind = 'method' if d.in_class else 'function'
-        if a in (d.start, d.def_line) and b == d.end: return kind, a, b, d.is_async, None
-        return kind, d.start, d.end, d.is_async, _drift_hint(tree, d, a)
-    if b <= nlines and statement_block(tree, a, b):
-        return 'block', a, b, False, None
-    raise LookupError(f"`{name}` is not defined in the file, and lines {a}-{b} are not a block of whole statements")
+        if a in (d.start, d.def_line) and b == d.end: return Target(kind(d), d.qualname, a, b, d.is_async)
+        return Target(kind(d), d.qualname, d.start, d.end, d.is_async,
+                      f"span {a}-{b} of `{name}` does not match: {_drift_hint(tree, d, a)}; the function is at {d.start}-{d.end}, "
+                      f"using {d.start}-{d.end}")
+    if exact is not None:
+        return Target(kind(exact), exact.qualname, a, b, exact.is_async,
+                      f"`{name}` names no definition; lines {a}-{b} are exactly `{exact.qualname}`, which is the task's target "
+                      f"(its name stays `{name}`)")
+    if b <= nlines and (func := statement_block(tree, a, b)): return Target('block', func, a, b)
+    raise LookupError(f"`{name}` is not defined in the file, and lines {a}-{b} are neither one whole function nor a run of "
+                      "whole statements inside one")
 
 # %% ../nbs/01_parse.ipynb #6e98d3fa
 class _SourceCache(dict):
@@ -229,6 +281,7 @@ def section_to_task(
     framework:str, example:str,
     meta:dict,  # the framework's metadata.json
     sources:_SourceCache,
+    language:str='en',  # the document's language
 ) -> tuple:
     "`(task, warnings)` for one section; raises `ParseError` when it cannot become a task."
     if 'implementation' not in sec.fields:
@@ -242,14 +295,13 @@ def section_to_task(
     try: lines, tree = sources.get_source(src)
     except SyntaxError as e: raise ParseError(loc_line, f"`{sec.name}`: {rel}:{e.lineno} does not parse: {e.msg}") from None
     except UnicodeDecodeError as e: raise ParseError(loc_line, f"`{sec.name}`: {rel} is not UTF-8 ({e.reason})") from None
-    try: kind, start, end, is_async, drift = verify_span(tree, sec.name, a, b, len(lines))
+    get = lambda key: sec.fields.get(key, ('', 0))[0]
+    module = '.'.join(Path(rel).with_suffix('').parts[1:])  # code/toolbrain/prompt.py -> toolbrain.prompt
+    try: tgt = verify_span(tree, sec.name, a, b, len(lines), module, lines, get('overview') + '\n' + get('description'))
     except LookupError as e: raise ParseError(loc_line, f"{e} ({rel})") from None
-    warns = []
-    if drift: warns.append((loc_line, f"span {a}-{b} of `{sec.name}` does not match {rel}: {drift}; "
-                                      f"the function is at {start}-{end}, using {start}-{end}"))
+    warns = [(loc_line, f"{rel}: {tgt.note}")] if tgt.note else []
     for key in ('overview', 'signature', 'parameters', 'description', 'output'):
         if key not in sec.fields: warns.append((sec.line, f"`{sec.name}`: no '## {FIELD_TITLES[key][0].title()}' section"))
-    get = lambda key: sec.fields.get(key, ('', 0))[0]
     test_paths = parse_test_paths(get('tests'))
     test_line = sec.fields.get('tests', ('', sec.line))[1]
     if 'tests' in sec.fields and not test_paths:
@@ -259,12 +311,12 @@ def section_to_task(
             warns.append((test_line, f"`{sec.name}`: test file {t} does not exist{_close_match(t, example_dir)}; the task cannot be scored"))
     task = Task(
         task_id=make_task_id(framework, example, sec.name), framework=framework, example=example, name=sec.name,
-        kind=kind, source_path=rel, span=[start, end], doc_span=[a, b], gold=''.join(lines[start-1:end]),
+        kind=tgt.kind, source_path=rel, span=[tgt.start, tgt.end], doc_span=[a, b], gold=''.join(lines[tgt.start-1:tgt.end]),
         test_paths=test_paths, signature=_strip_fence(get('signature')), overview=get('overview'),
-        parameters=get('parameters'), description=get('description'), output=get('output'), is_async=is_async,
+        parameters=get('parameters'), description=get('description'), output=get('output'), is_async=tgt.is_async,
         doc_path=doc_rel, doc_line=sec.line, example_dir=str(example_dir.resolve()),
         framework_name=meta.get('framework_name', framework), framework_description=meta.get('framework_description', ''),
-        warnings=[m for _, m in warns])
+        warnings=[m for _, m in warns], qualname=tgt.qualname, language=language)
     return task, warns
 
 # %% ../nbs/01_parse.ipynb #1cc3993e
@@ -285,6 +337,7 @@ def parse_document(
     framework:str, example:str,
     meta:dict|None=None,  # the framework's metadata.json
     root:Path|None=None,  # benchmark root, to shorten paths in messages
+    language:str='en',  # the document's language
 ) -> tuple:
     "`(tasks, issues)` of one requirement document."
     rel = str(path.relative_to(root)) if root else str(path)
@@ -299,7 +352,7 @@ def parse_document(
     tasks, sources = [], _SourceCache()
     for sec in sections:
         for title, line in sec.unknown: issues.append(issue('warning', line, f"`{sec.name}`: unknown section '## {title}' ignored", sec.name))
-        try: task, warns = section_to_task(sec, rel, example_dir, framework, example, meta or {}, sources)
+        try: task, warns = section_to_task(sec, rel, example_dir, framework, example, meta or {}, sources, language)
         except ParseError as e:
             issues.append(issue('error', e.line, str(e), sec.name))
             continue
@@ -308,6 +361,11 @@ def parse_document(
     return tasks, issues
 
 # %% ../nbs/01_parse.ipynb #f9300d14
+def framework_of(framework_dir:Path) -> tuple:
+    "`(framework, language)` of a framework folder: the Chinese edition's `verl_CH` is framework `verl` in 'zh'."
+    name = Path(framework_dir).name
+    return (name[:-3], 'zh') if name.endswith('_CH') and len(name) > 3 else (name, 'en')
+
 def load_metadata(framework_dir:Path) -> tuple:
     "`(metadata, issues)` from `knowledge_corpus/metadata.json`; a missing or broken file is an issue, not a crash."
     p = framework_dir/'knowledge_corpus'/'metadata.json'
@@ -324,12 +382,12 @@ def parse_example(
 ) -> tuple:
     "`(tasks, issues)` of every requirement document of one example; ids are made unique within the example."
     example_dir = Path(example_dir)
-    framework, example = example_dir.parent.parent.name, example_dir.name
+    (framework, language), example = framework_of(example_dir.parent.parent), example_dir.name
     docs = sorted((example_dir/'requirements').glob('*.md'))
     tasks, issues = [], []
     if not docs: issues.append(ParseIssue('error', str(example_dir/'requirements'), 0, 'no requirement documents (*.md)', framework, example))
     for doc in docs:
-        t, i = parse_document(doc, example_dir, framework, example, meta, root)
+        t, i = parse_document(doc, example_dir, framework, example, meta, root, language)
         tasks += t; issues += i
     if docs and not tasks and not any(i.level == 'error' for i in issues):
         issues.append(ParseIssue('error', str(example_dir/'requirements'), 0, "no '# FUNCTION:' section in any document", framework, example))
@@ -397,9 +455,9 @@ def parse_benchmark(
     fws = framework_dirs(root)
     if not fws: raise ValueError(f"{root} holds no framework (a directory with test_examples/)")
     if framework is not None:
-        if framework not in [f.name for f in fws]:
+        if framework not in [n for f in fws for n in (f.name, framework_of(f)[0])]:
             raise ValueError(f"no framework {framework!r} in {root}; it has: {', '.join(f.name for f in fws)}")
-        fws = [f for f in fws if f.name == framework]
+        fws = [f for f in fws if framework in (f.name, framework_of(f)[0])]
     base = root.parent if fws == [root] else root
     report = ParseReport(str(root))
     for fw in fws:
@@ -413,7 +471,7 @@ def parse_benchmark(
         for ex in exs:
             tasks, issues = parse_example(ex, meta, base)
             report.tasks += tasks; report.issues += issues
-            report.examples.append((fw.name, ex.name))
+            report.examples.append((framework_of(fw)[0], ex.name))
     return report
 
 # %% ../nbs/01_parse.ipynb #4c2772c8

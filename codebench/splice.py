@@ -44,8 +44,7 @@ def reindent(
     cur = min(len(l) - len(l.lstrip(' \t')) for l in body)
     out = []
     for i, l in enumerate(lines, 1):
-        if i in inside: out.append(l)
-        elif not l.strip(): out.append('\n' if l.endswith('\n') else '')
+        if i in inside or not l.strip(): out.append(l)  # whitespace-only lines too: kept byte for byte
         else: out.append(indent + l[cur:])
     return ''.join(out)
 
@@ -237,6 +236,7 @@ def _no_parse(completion:str) -> Splice:
     return Splice(False, 'syntax-error', 'no candidate parses')
 
 def _finish(task, src_lines, a, b, new, helpers, code) -> Splice:
+    if b == len(src_lines) and not src_lines[-1].endswith('\n'): new = new.rstrip('\n')  # the file has no final newline
     spliced = ''.join(src_lines[:a-1]) + new + ''.join(src_lines[b:])
     try: ast.parse(spliced)
     except SyntaxError as e:
