@@ -123,6 +123,7 @@ def run_chain(
     title:str='codebench report',
     progress:bool=True,
     temperature:float|None=None, top_p:float|None=None, max_tokens:int|None=None,  # sampling (None: settings' defaults)
+    env:list|None=None,  # the tests' interpreters: `--env` values (auto, FRAMEWORK=PYTHON, ...); None: CODEBENCH_ENV / codebench.toml
 ) -> ChainResult:
     "Execute the stage notebooks for every framework and model, render HTML, write reports/index.html."
     t0 = time.perf_counter()
@@ -152,7 +153,7 @@ def run_chain(
             common = dict(runs=str(runs), model=m, framework=fw, example=example)
             stage('03_generate.ipynb', md/'03_generate.ipynb', dict(common, n=n, temperature=temperature, top_p=top_p,
                                                                     max_tokens=max_tokens), f'{fw}/{m}') and \
-            stage('04_evaluate.ipynb', md/'04_evaluate.ipynb', dict(common, jobs=jobs, timeout=timeout), f'{fw}/{m}')
+            stage('04_evaluate.ipynb', md/'04_evaluate.ipynb', dict(common, jobs=jobs, timeout=timeout, env=env), f'{fw}/{m}')
     say('comparison:')
     comp = reports/'comparison'
     summary = None

@@ -12,15 +12,18 @@ import warnings
 
 import pandas as pd
 
-from .core import load_settings
+from pathlib import Path
+
+from .core import load_settings, read_jsonl, run_examples
 from .parse import parse_benchmark, write_tasks
 from .prompts import write_prompts
 from .generate import Sampling, generate
-from .evaluate import evaluate
+from .evaluate import RERUN, Census, census_frame, census_summary, evaluate
+from .envs import RECIPES, EnvMap, build_env, built_envs, envs_home, recipe_for, recipes_for
 from .sandbox import Limits
 from .metrics import aggregate
 from .validate import validate_benchmark
-from .koco import export_koco_results, import_koco_output
+from .koco import export_koco_output, export_koco_results, import_koco_output
 from .chain import run_chain
 from .serving import serve_start, serve_status, serve_stop
 from .dataset import build_dataset
@@ -29,7 +32,7 @@ from .conflict import run_conflict
 
 # %% auto #0
 __all__ = ['cmd_parse', 'cmd_prompts', 'cmd_generate', 'cmd_evaluate', 'cmd_validate', 'cmd_aggregate', 'cmd_run', 'cmd_serve',
-           'cmd_download', 'cmd_dataset', 'cmd_train', 'cmd_conflict', 'cmd_koco', 'build_parser', 'main']
+           'cmd_download', 'cmd_dataset', 'cmd_train', 'cmd_conflict', 'cmd_koco', 'cmd_env', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #f4b80594
 def _table(df:pd.DataFrame) -> str:
@@ -37,7 +40,7 @@ def _table(df:pd.DataFrame) -> str:
 
 def cmd_parse(args) -> int:
     "Parse requirement documents into RUNS/<framework>/<example>/tasks.jsonl."
-    report = parse_benchmark(args.root, args.framework, args.example)
+    report = parse_benchmark(args.root, args.framework, args.example, resolve_test_paths=args.resolve_test_paths)
     write_tasks(report, args.out, koco=args.koco)
     print(_table(report.summary()))
     for i in report.issues: print(i, file=sys.stderr)
@@ -65,24 +68,51 @@ def cmd_generate(args) -> int:
 def _limits(args) -> Limits:
     return Limits(timeout=args.timeout, memory_mb=args.memory_mb)
 
+def _metrics_table(out:dict) -> pd.DataFrame:
+    "One row per example; the same columns whatever the examples hold (an example with no scoreable task shows '-')."
+    ks = sorted({k for m in out.values() for k in m['pass_at_k']}, key=lambda k: int(k.split('@')[1]))
+    rows = [dict(example=f"{d.parent.name}/{d.name}", functions=m['total_functions'], broken=len(m['broken_tasks']),
+                 weak=len(m.get('weak_tasks', {})), completions=m['total_tests'], passed=m['total_passed'],
+                 **{k: f"{m['pass_at_k'][k]:.3f}" if k in m['pass_at_k'] else '-' for k in ks},
+                 avg_pass_ratio=f"{m['avg_pass_ratio']:.3f}" if m['total_functions'] else '-',
+                 errors=m.get('harness_errors', {}).get('count', 0)) for d, m in out.items()]
+    return pd.DataFrame(rows, columns=['example', 'functions', 'broken', 'weak', 'completions', 'passed', *ks, 'avg_pass_ratio', 'errors'])
+
+def _report_census(runs, framework, example) -> None:
+    "The census per framework on stdout; each broken, weak or trimmed task on stderr, with its log."
+    cf = census_frame(runs, framework, example)
+    if not len(cf): return
+    print('\ncensus (scoreable tasks; broken tasks by cause)\n' + _table(census_summary(cf)))
+    for r in cf[cf.status != 'scoreable'].itertuples(): print(f"broken task {r.task_id} [{r.status}]: {r.reason}", file=sys.stderr)
+    for r in cf[cf.weak].itertuples(): print(f"weak task {r.task_id}: {r.reason}", file=sys.stderr)
+    wanted = set(cf.task_id)
+    for fw, ex, d in run_examples(runs):
+        for c in read_jsonl(d/'census.jsonl', Census):
+            if c.ok and c.excluded and c.task_id in wanted:
+                names = ', '.join(t.rsplit('::', 1)[-1] for t in c.excluded)
+                print(f"task {c.task_id}: {len(c.excluded)} test(s) do not pass with the gold and are left out: {names} (see {c.log_path})",
+                      file=sys.stderr)
+
 def cmd_evaluate(args) -> int:
     "Evaluate completions into results.jsonl and metrics.json."
+    envs = EnvMap(args.env, runs=args.runs)
     for model in args.model:
-        out = evaluate(args.runs, model, args.jobs, _limits(args), args.require_sandbox, args.framework, args.example, warm=args.warm)
-        rows = [dict(example=f"{d.parent.name}/{d.name}", functions=m['total_functions'], completions=m['total_tests'],
-                     passed=m['total_passed'], **{k: round(v, 3) for k, v in m['pass_at_k'].items()},
-                     avg_pass_ratio=round(m['avg_pass_ratio'], 3), broken=len(m['broken_tasks'])) for d, m in out.items()]
-        print(f"\n{model}\n" + _table(pd.DataFrame(rows)))
-        for d, m in out.items():
-            for tid, why in m['broken_tasks'].items(): print(f"broken task {tid}: {why}", file=sys.stderr)
+        out = evaluate(args.runs, model, args.jobs, _limits(args), args.require_sandbox, args.framework, args.example, warm=args.warm,
+                       envs=envs, rerun=args.rerun, fresh_census=args.fresh_census)
+        print(f"\n{model}\n" + _table(_metrics_table(out)))
+        errors = sum(m['harness_errors']['count'] for m in out.values())
+        if errors: print(f"{errors} run(s) failed for the harness (verdict 'error', not scored; logs in <model>/logs/); "
+                         "the next `codebench evaluate` runs them again", file=sys.stderr)
         if args.koco:
             for d in out: export_koco_results(args.runs, d.parent.name, d.name, model)
+    _report_census(args.runs, args.framework, args.example)
     return 0
 
 def cmd_validate(args) -> int:
     "Check that gold passes, stubs fail and mutants are caught, per task."
     df = validate_benchmark(args.root, args.out, args.framework, args.example, args.mutants, args.seed, args.weak_below,
-                            args.jobs, _limits(args), args.require_sandbox, warm=args.warm)
+                            args.jobs, _limits(args), args.require_sandbox, warm=args.warm,
+                            envs=EnvMap(args.env, runs=args.out, root=args.root), fresh_census=args.fresh_census)
     print(_table(df[['task_id', 'gold', 'census_tests', 'stub', 'killed', 'mutants', 'mutation_score']].round(2)))
     weak = df[df.weak]
     for r in weak.itertuples():
@@ -103,7 +133,7 @@ def cmd_run(args) -> int:
     "The whole chain per framework and model with papermill, HTML reports and an index page."
     root = args.benchmark or args.root
     r = run_chain(args.model, root, args.framework, args.example, args.n, args.k, args.runs, args.reports, args.no_input,
-                  args.jobs, args.timeout, args.title)
+                  args.jobs, args.timeout, args.title, env=args.env)
     print(f"\n{len(r.notebooks)} notebooks in {r.seconds:.1f} s; {len(r.failures)} failed")
     for k, err in r.failures.items(): print(f"failed: {k}: {err}", file=sys.stderr)
     print(r.index)
@@ -169,8 +199,41 @@ def cmd_koco(args) -> int:
     if args.action == 'import':
         n = import_koco_output(args.file, args.runs, args.framework, args.example, args.model)
         print(f"{n} completions imported for {args.model}")
+    elif args.kind == 'output':
+        print(export_koco_output(args.runs, args.framework, args.example, args.model, args.out, args.file))
     else:
-        for p in export_koco_results(args.runs, args.framework, args.example, args.model, args.out): print(p)
+        for p in export_koco_results(args.runs, args.framework, args.example, args.model, args.out, args.file): print(p)
+    return 0
+
+def cmd_env(args) -> int:
+    "Build, list or show test environments."
+    if args.action == 'list':
+        built = {b.name: b for b in built_envs(args.home)}
+        rows = [dict(framework=r.framework, examples=', '.join(r.examples) or '(default)', env=r.name,
+                     built='yes' if r.name in built else 'no', pip_check=built[r.name].pip_check[:40] if r.name in built else '',
+                     python=built[r.name].python if r.name in built else '') for r in RECIPES]
+        print(_table(pd.DataFrame(rows)))
+        print(f"\nenvironments live in {Path(args.home or envs_home())}")
+        return 0
+    if not args.framework: print(f'codebench env {args.action}: error: FRAMEWORK is required', file=sys.stderr); return 2
+    recipes = [recipe_for(args.framework, args.example)] if args.example else recipes_for(args.framework)
+    if not recipes or recipes[0] is None:
+        known = ', '.join(sorted({r.framework for r in RECIPES}))
+        print(f"codebench env: error: no recipe for {args.framework}; recipes ship for {known} "
+              "(or name an interpreter with --env FRAMEWORK=PYTHON)", file=sys.stderr); return 2
+    if args.action == 'show':
+        for r in recipes:
+            print(f"{r.name}: {r.framework} {'/'.join(r.examples) or '(default)'}\n  torch: {r.torch or '-'}\n  packages: {' '.join(r.packages)}"
+                  + (f"\n  then: {'; '.join(r.after)}" if r.after else '') + (f"\n  note: {r.note}" if r.note else ''))
+        return 0
+    rows = []
+    for r in recipes:
+        b = build_env(r, args.home, args.force, args.python, args.requirements, progress=True)
+        rows.append(dict(env=b.name, python=b.python, pip_check=b.pip_check if b.pip_check == 'ok' else 'CONFLICTS (see log)',
+                         seconds=b.seconds, reused=b.reused))
+        if b.pip_check != 'ok': print(f"{b.name}: pip check reports conflicts:\n{b.pip_check}", file=sys.stderr)
+    print(_table(pd.DataFrame(rows)))
+    print(f"\nuse them with --env auto (or --env {args.framework}=<python>)")
     return 0
 
 # %% ../nbs/90_cli.ipynb #10ba4e2d
@@ -185,6 +248,10 @@ def _add_eval_options(sp, s):
     sp.add_argument('--require-sandbox', action='store_true', help='refuse to run tests without bubblewrap')
     sp.add_argument('--no-warm', dest='warm', action='store_false',
                     help='a fresh interpreter per test run instead of warm workers (pre-imported test dependencies, a fork per run)')
+    sp.add_argument('--env', action='append', metavar='SPEC',
+                    help="the tests' interpreter: auto (what `codebench env build` made), FRAMEWORK=PYTHON or FRAMEWORK/EXAMPLE=PYTHON "
+                         "(repeatable; also CODEBENCH_ENV and codebench.toml [env]; default: codebench's own interpreter)")
+    sp.add_argument('--fresh-census', action='store_true', help='recompute the gold census even when it is cached')
     _add_filters(sp)
 
 def build_parser(settings=None) -> argparse.ArgumentParser:
@@ -205,6 +272,9 @@ def build_parser(settings=None) -> argparse.ArgumentParser:
     _add_filters(sp)
     sp.add_argument('--out', '-o', default=s.output_dir, help='run directory to write (env OUTPUT_DIR)')
     sp.add_argument('--koco', action='store_true', help="also write the reference tool's algorithm_methods_data_<example>.jsonl")
+    sp.add_argument('--resolve-test-paths', action='store_true',
+                    help='when a listed test file does not exist but exactly one file has a near-identical name, use it '
+                         '(the task is flagged as a benchmark defect)')
     sp.set_defaults(func=cmd_parse)
 
     sp = sub.add_parser('prompts', formatter_class=fmt, help='tasks.jsonl -> prompts.jsonl',
@@ -238,6 +308,8 @@ def build_parser(settings=None) -> argparse.ArgumentParser:
     sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory (env OUTPUT_DIR)')
     sp.add_argument('--model', '-m', action='append', required=True, help='model spec whose completions to evaluate (repeatable)')
     sp.add_argument('--koco', action='store_true', help="also write the reference tool's _result.jsonl and _result.metrics.json")
+    sp.add_argument('--rerun', choices=RERUN, default='error',
+                    help="judge again: error (runs that failed for the harness), fail (every result that is not a pass), or all")
     _add_eval_options(sp, s)
     sp.set_defaults(func=cmd_evaluate)
 
@@ -277,6 +349,8 @@ def build_parser(settings=None) -> argparse.ArgumentParser:
     sp.add_argument('--jobs', '-j', type=int, default=None, help='concurrent sandboxed test runs')
     sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
     sp.add_argument('--title', default='codebench report', help='title of the index page and report')
+    sp.add_argument('--env', action='append', metavar='SPEC',
+                    help="the tests' interpreter: auto, FRAMEWORK=PYTHON or FRAMEWORK/EXAMPLE=PYTHON (repeatable; see `evaluate --help`)")
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser('serve', formatter_class=fmt, help='start/stop/list vLLM OpenAI-compatible servers',
@@ -365,15 +439,33 @@ def build_parser(settings=None) -> argparse.ArgumentParser:
 
     sp = sub.add_parser('koco', formatter_class=fmt, help="read/write the reference tool's JSONL files",
         description="import: read algorithm_methods_data_<example>_output.jsonl into <model>/completions.jsonl. "
-                    "export: write algorithm_methods_data_<example>_result.jsonl and _result.metrics.json from results.")
+                    "export --kind result: write algorithm_methods_data_<example>_result.jsonl and _result.metrics.json from results. "
+                    "export --kind output: write algorithm_methods_data_<example>_output.jsonl from completions (the reference "
+                    "evaluator's input), so both evaluators can judge identical completions.")
     sp.add_argument('action', choices=['import', 'export'])
     sp.add_argument('runs', help='run directory (parsed with `codebench parse`)')
     sp.add_argument('--framework', '-f', required=True)
     sp.add_argument('--example', '-e', required=True)
     sp.add_argument('--model', '-m', required=True, help='model name the completions belong to')
-    sp.add_argument('--file', help='import: the reference output JSONL')
+    sp.add_argument('--kind', choices=['result', 'output'], default='result', help='export: which reference file to write')
+    sp.add_argument('--file', help='import: the reference output JSONL; export: the file to write (default: its usual name in --out)')
     sp.add_argument('--out', help='export: directory (default: the model run directory)')
     sp.set_defaults(func=cmd_koco)
+
+    sp = sub.add_parser('env', formatter_class=fmt, help="build and list the tests' environments (one per framework or example)",
+        description="build: create a virtual environment per recipe of FRAMEWORK (or only EXAMPLE's) under $CODEBENCH_ENVS "
+                    "(default ~/.cache/codebench/envs): the CPU build of torch first, then the recipe's packages, then `pip check`; "
+                    "an environment built from the same recipe is reused. list: the recipes and what is built. show: a recipe. "
+                    "Evaluate with `--env auto` to use them. For GPU-only stacks, run codebench inside the benchmark authors' "
+                    "Docker image and point --env at its interpreter.")
+    sp.add_argument('action', choices=['build', 'list', 'show'])
+    sp.add_argument('framework', nargs='?', help='framework (as in the benchmark: verl, open-r1, smolagents, ...)')
+    sp.add_argument('example', nargs='?', help='only the environment that serves this example')
+    sp.add_argument('--force', action='store_true', help='rebuild even if it exists')
+    sp.add_argument('--python', help='interpreter that creates the venv (default: the one running codebench)')
+    sp.add_argument('--requirements', help="a requirements file that replaces the recipe's packages")
+    sp.add_argument('--home', default=None, help='where environments live (env CODEBENCH_ENVS)')
+    sp.set_defaults(func=cmd_env)
     return p
 
 # %% ../nbs/90_cli.ipynb #fbfbfcba

@@ -90,7 +90,7 @@ class Completion(Record):
     usage: dict = field(default_factory=dict)  # prompt_tokens, completion_tokens, seconds, cost
     finish_reason: str = ''
 
-VERDICTS = ('pass', 'fail', 'error', 'timeout', 'no-code', 'wrong-name', 'syntax-error', 'splice-failed')
+VERDICTS = ('pass', 'fail', 'error', 'timeout', 'tampered', 'no-code', 'wrong-name', 'syntax-error', 'splice-failed')
 
 @dataclass
 class Result(Record):
@@ -106,6 +106,7 @@ class Result(Record):
     isolation: str = ''  # which sandbox was active
     detail: str = ''  # why, in one line
     key: str = ''  # hash of task and spliced source: identical answers share one evaluation
+    census: str = ''  # digest of the census it was judged against (a result of another census is judged again)
 
     def __post_init__(self):
         if self.verdict not in VERDICTS: raise ValueError(f"unknown verdict {self.verdict!r}; expected one of {VERDICTS}")

@@ -8,27 +8,32 @@ from __future__ import annotations
 import ast
 import atexit
 import hashlib
-import importlib.util
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
+import traceback
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import pandas as pd
 from tqdm.auto import tqdm
 
 from .core import (Completion, Record, Result, Task, append_jsonl, model_run_dir, read_jsonl, run_examples, write_jsonl)
-from .sandbox import Limits, WarmServer, choose_isolation, make_workspace, run_tests, sandbox_user
+from .mutate import stub_code
+from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, choose_isolation, layout_of, make_workspace, own_python,
+                               probe_python, run_tests, sandbox_user)
 from .splice import splice
 
 # %% auto #0
-__all__ = ['Job', 'Outcome', 'judge', 'run_job', 'preload_modules', 'WarmPool', 'LocalExecutor', 'RayExecutor', 'Census',
-           'task_digest', 'compute_census', 'evaluate_completions', 'evaluate']
+__all__ = ['GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job', 'Outcome', 'judge', 'run_job', 'preload_modules', 'WarmPool',
+           'warm_pool', 'LocalExecutor', 'RayExecutor', 'broken_cause', 'Census', 'task_digest', 'compute_census',
+           'census_frame', 'census_summary', 'evaluate_completions', 'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
 @dataclass
@@ -43,6 +48,7 @@ class Job:
     log_path: str
     limits: Limits = field(default_factory=Limits)
     isolation: str = 'bwrap'
+    python: str = ''  # the tests' interpreter ('' for codebench's own); the same path must exist wherever the job runs
 
 @dataclass
 class Outcome:
@@ -54,12 +60,17 @@ class Outcome:
     detail: str = ''
     isolation: str = ''
 
-def judge(run, census:list) -> Outcome:
+def _first_line(text:str) -> str: return next((l for l in reversed(text.strip().splitlines()) if l.strip()), '')[:300]
+
+def _safe(name:str) -> str: return re.sub(r'[^A-Za-z0-9_.-]+', '_', name)
+
+def judge(run:TestRun, census:list) -> Outcome:
     "The verdict of a test run against a census."
     base = dict(duration=round(run.duration, 3), isolation=run.isolation)
-    if run.timed_out: return Outcome('timeout', run.tests, 0.0, detail=f'killed after the wall-clock limit', **base)
-    if run.changed_tests: return Outcome('fail', run.tests, 0.0, detail=f"modified test files: {', '.join(run.changed_tests)}", **base)
-    if run.tampered: return Outcome('fail', run.tests, 0.0, detail=f"replaced test-framework functions: {', '.join(run.tampered[:3])}", **base)
+    if run.harness_error: return Outcome('error', {}, 0.0, detail=f"harness: {_first_line(run.harness_error)}", **base)
+    if run.timed_out: return Outcome('timeout', run.tests, 0.0, detail='killed after the wall-clock limit', **base)
+    if run.changed_tests: return Outcome('tampered', run.tests, 0.0, detail=f"modified test files: {', '.join(run.changed_tests)}", **base)
+    if run.tampered: return Outcome('tampered', run.tests, 0.0, detail=f"replaced test-framework functions: {', '.join(run.tampered[:3])}", **base)
     if not run.report_ok:
         return Outcome('fail', {t: 'missing' for t in census}, 0.0,
                        detail=f'the test run produced no valid report (exit code {run.returncode})', **base)
@@ -70,6 +81,7 @@ def judge(run, census:list) -> Outcome:
     bad = [f"{t.rsplit('::', 1)[-1]}: {o}" for t, o in tests.items() if o != 'passed']
     return Outcome('fail', tests, ratio, detail='; '.join(bad[:3]) + (f' (+{len(bad) - 3} more)' if len(bad) > 3 else ''), **base)
 
+# %% ../nbs/07_evaluate.ipynb #594c464d
 _WS_BASE = None
 
 def _workspace_base() -> Path:
@@ -81,24 +93,45 @@ def _workspace_base() -> Path:
         atexit.register(shutil.rmtree, _WS_BASE, True)
     return _WS_BASE
 
+def _run_once(job:Job, env:PythonEnv, link:bool, warm) -> TestRun:
+    uid = sandbox_user(job.isolation, env)
+    root = Path(tempfile.mkdtemp(prefix=_safe(job.key)[-12:] + '-', dir=warm.base if warm else _workspace_base()))
+    os.chmod(root, 0o711)  # the run's uid must reach its workspace through it
+    try:
+        try: ws = make_workspace(job.code_dir, root, job.files, link=link and uid is not None, owner=uid, mounted=job.isolation == 'bwrap')
+        except OSError as e: return TestRun(harness_error=f"could not build the workspace: {e}")
+        if warm: return warm.server().run(ws, job.test_files, job.log_path, job.limits, uid)
+        return run_tests(ws, job.test_files, job.log_path, job.limits, job.isolation, uid, env)
+    finally: shutil.rmtree(root, ignore_errors=True)
+
 def run_job(
     job:Job,
     link:bool=True,  # hard-link unchanged files when the run drops privileges (else copy)
-    warm=None,  # a `WarmPool`: run in a warm server instead of a fresh interpreter
+    warm=None,  # a `WarmPool`: run in a warm worker instead of a fresh interpreter
 ) -> tuple:
-    "`(job, TestRun)`: run one job in a fresh workspace, then delete the workspace."
-    uid = sandbox_user(job.isolation)
-    ws = Path(tempfile.mkdtemp(prefix=job.key[:12] + '-', dir=warm.base if warm else _workspace_base()))
-    os.chmod(ws, 0o711)  # the run's uid must reach code/ through it
-    try:
-        make_workspace(job.code_dir, ws/'code', job.files, link=link and uid is not None, owner=uid)
-        if warm: return job, warm.server().run(ws/'code', job.test_files, job.log_path, job.limits, uid)
-        return job, run_tests(ws/'code', job.test_files, job.log_path, job.limits, job.isolation, uid)
-    finally: shutil.rmtree(ws, ignore_errors=True)
+    "`(job, TestRun)`: run one job in a fresh workspace; a warm run that fails for the harness or leaves no report is rerun cold."
+    try: env = probe_python(job.python or sys.executable)
+    except Exception as e: return job, TestRun(harness_error=f"{type(e).__name__}: {e}")
+    run = _run_once(job, env, link, warm)
+    if warm and (run.harness_error or not (run.report_ok or run.timed_out)):
+        first = run.harness_error or f"no report (exit code {run.returncode})"
+        run = _run_once(job, env, link, None)
+        with open(job.log_path, 'a', encoding='utf-8') as f: f.write(f"\n[codebench] the warm run failed ({_first_line(first)}); this is its cold rerun\n")
+        run.isolation += ' (cold rerun after a failed warm run)'
+    return job, run
 
 # %% ../nbs/07_evaluate.ipynb #45e46582
+def _corpus_names(corpus:Path, depth:int=4) -> set:
+    "Importable names inside a knowledge corpus: packages (folders with `__init__.py`) and modules, a few levels down."
+    out = set()
+    for here, dirs, files in os.walk(corpus):
+        level = len(Path(here).relative_to(corpus).parts)
+        if level >= depth: dirs[:] = []
+        out |= {d for d in dirs if (Path(here)/d/'__init__.py').is_file()} | {f[:-3] for f in files if f.endswith('.py')}
+    return out
+
 def preload_modules(tasks:list) -> tuple:
-    "Top-level modules imported by the tasks' test and source files that are installed, not the project's own."
+    "Top-level modules imported by the tasks' test and source files, minus the project's and the corpus's own."
     names = set()
     for t in tasks:
         for rel in {t.source_path, *t.test_paths}:
@@ -109,17 +142,13 @@ def preload_modules(tasks:list) -> tuple:
                 if isinstance(n, ast.Import): names |= {a.name.split('.')[0] for a in n.names}
                 elif isinstance(n, ast.ImportFrom) and n.module and not n.level: names.add(n.module.split('.')[0])
     own = {p.stem for t in tasks for p in Path(t.code_dir).rglob('*') if p.suffix == '.py' or p.is_dir()}
-    keep = []
-    for name in sorted(names - own - {'codebench'}):
-        try:
-            if importlib.util.find_spec(name) is not None: keep.append(name)
-        except (ImportError, ValueError): pass
-    return tuple(keep)
+    for corpus in {c for t in tasks if (c := layout_of(t.code_dir)[1])}: own |= _corpus_names(corpus)
+    return tuple(sorted(names - own - {'codebench'}))
 
 class WarmPool:
-    "One `WarmServer` per thread, created on first use and restarted if it died."
-    def __init__(self, isolation:str, preload:tuple=()):
-        self.isolation, self.preload = isolation, preload
+    "One `WarmServer` per thread, of one interpreter, created on first use and restarted if it died."
+    def __init__(self, isolation:str, preload:tuple=(), env:PythonEnv|None=None, corpora:dict|None=None):
+        self.isolation, self.preload, self.env, self.corpora = isolation, preload, env or own_python(), corpora or {}
         self.base = Path(tempfile.mkdtemp(prefix='codebench-warm-'))
         os.chmod(self.base, 0o711)
         self._local, self._all = threading.local(), []
@@ -127,13 +156,21 @@ class WarmPool:
     def server(self) -> WarmServer:
         s = getattr(self._local, 'server', None)
         if s is None or not s.alive():
-            s = self._local.server = WarmServer(self.base, self.isolation, self.preload)
+            s = self._local.server = WarmServer(self.base, self.isolation, self.preload, self.env, self.corpora)
             self._all.append(s)
         return s
 
     def close(self):
         for s in self._all: s.close()
         shutil.rmtree(self.base, ignore_errors=True)
+
+def warm_pool(tasks:list, isolation:str, env:PythonEnv) -> WarmPool:
+    "A pool for the jobs of `tasks` (one example): their interpreter, preloads and knowledge corpus."
+    corpora = {}
+    for t in tasks:
+        rel, corpus = layout_of(t.code_dir)
+        if corpus: corpora[rel.split('/')[0]] = corpus
+    return WarmPool(isolation, preload_modules(tasks), env, corpora)
 
 # %% ../nbs/07_evaluate.ipynb #2a9c9625
 class LocalExecutor:
@@ -157,20 +194,48 @@ class RayExecutor:
             done, pending = self.ray.wait(pending, num_returns=1)
             yield self.ray.get(done[0])
 
+# %% ../nbs/07_evaluate.ipynb #0ac05601
+GPU_ONLY = ('flash_attn', 'transformer_engine', 'tensorrt', 'tripy', 'apex', 'cupy', 'pynvml', 'xformers', 'deep_gemm', 'mamba_ssm')
+_GPU_RE = re.compile(r'CUDA|cuda|NVIDIA driver|nvidia-smi|NCCL|cuDNN|GPU', re.I)
+_NET_RE = re.compile(r'Temporary failure in name resolution|Name or service not known|Network is unreachable|'
+                     r'Failed to establish a new connection|ConnectError|ConnectionError|OfflineModeIsEnabled|'
+                     r"We couldn't connect to|LocalEntryNotFoundError|huggingface\.co|offline mode", re.I)
+_MOD_RE = re.compile(r"No module named '([\w.]+)'")
+
+def broken_cause(messages:list, timed_out:bool=False, collection:bool=False) -> tuple:
+    "`(cause, detail)` of a task whose gold passed no test, from the messages of its failed, erroring and skipped tests."
+    if timed_out: return 'timeout', 'the gold run timed out'
+    mods = sorted({m for msg in messages for m in _MOD_RE.findall(msg)})
+    gpu = [m for m in mods if m.split('.')[0] in GPU_ONLY]
+    if gpu: return 'needs-gpu', f"GPU-only package {gpu[0]} is not installed"
+    if any(_GPU_RE.search(m) for m in messages): return 'needs-gpu', _first_line(next(m for m in messages if _GPU_RE.search(m)))
+    if mods: return 'dependency-missing', f"module {mods[0]} is not installed" + (f" (also {', '.join(mods[1:3])})" if len(mods) > 1 else '')
+    if any(_NET_RE.search(m) for m in messages): return 'needs-network', _first_line(next(m for m in messages if _NET_RE.search(m)))
+    why = _first_line(messages[0]) if messages else ''
+    if collection: return 'collection-error', why or 'the test file does not import'
+    return 'gold-fails', why or 'no test passed with the gold code'
+
 # %% ../nbs/07_evaluate.ipynb #219ff921
+CENSUS_RULES = 2  # bumped when the census rules change: old caches are recomputed
+
 @dataclass
 class Census(Record):
     "What the gold implementation's run established for one task."
     task_id: str
     ok: bool  # False: the task is broken and is not scored
-    tests: list = field(default_factory=list)  # test ids that ran and passed with the gold code
+    tests: list = field(default_factory=list)  # census: test ids that passed with the gold code
     reason: str = ''  # why the task is broken
-    digest: str = ''  # source + test files the census was computed from
+    digest: str = ''  # source + test files + environment + rules the census was computed from
     log_path: str = ''
+    cause: str = ''  # broken: 'no-tests', 'test-file-missing', 'dependency-missing', 'needs-gpu', 'needs-network', 'collection-error', 'gold-fails', 'timeout', 'crash', 'harness-error'
+    excluded: dict = field(default_factory=dict)  # tests that did not pass with the gold -> 'outcome: message'
+    stub_passes: list = field(default_factory=list)  # census tests that a NotImplementedError stub passes (tests of other functions)
+    weak: str = ''  # set when a stub passes every census test: the task cannot tell a stub from an implementation
+    python: str = ''  # interpreter the census ran with
 
-def task_digest(task:Task) -> str:
-    "Hash of what a task's census depends on: its source file and its test files."
-    h = hashlib.sha256()
+def task_digest(task:Task, env:PythonEnv|None=None) -> str:
+    "Hash of what a task's census depends on: its source file, its test files, the environment and the census rules."
+    h = hashlib.sha256(f"rules {CENSUS_RULES}\0env {env.digest if env else ''}\0".encode())
     for rel in [task.source_path, *task.test_paths]:
         p = Path(task.example_dir)/rel
         h.update(rel.encode() + b'\0' + (p.read_bytes() if p.is_file() else b'<missing>') + b'\0')
@@ -178,60 +243,141 @@ def task_digest(task:Task) -> str:
 
 def _code_rel(path:str) -> str: return path[len('code/'):] if path.startswith('code/') else path
 
-def _safe(name:str) -> str: return re.sub(r'[^A-Za-z0-9_.-]+', '_', name)
-
-def _structural_census(task:Task) -> str:
-    "Why a task cannot be scored before running anything, or ''."
-    if not task.test_paths: return 'no test file listed'
+def _structural_census(task:Task) -> tuple:
+    "`(cause, reason)` when a task cannot be scored before running anything, else `('', '')`."
+    if not task.test_paths: return 'no-tests', 'no test file listed'
     missing = [p for p in task.test_paths if not (Path(task.example_dir)/p).is_file()]
-    if missing: return f"test file {', '.join(missing)} does not exist"
-    if not all(p.startswith('code/') for p in task.test_paths): return 'test files must lie under code/'
-    return ''
+    if missing:
+        from codebench.parse import _close_match
+        return 'test-file-missing', f"test file {', '.join(missing)} does not exist{_close_match(missing[0], Path(task.example_dir))}"
+    if not all(p.startswith('code/') for p in task.test_paths): return 'test-file-missing', 'test files must lie under code/'
+    return '', ''
 
+# %% ../nbs/07_evaluate.ipynb #c24be411
+def _gold_census(task:Task, run:TestRun, dig:str, log:str, python:str) -> Census:
+    "A task's census from its gold run."
+    passed = sorted(t for t, o in run.tests.items() if o == 'passed')
+    excluded = {t: f"{o}: {run.messages.get(t, '')}".rstrip(': ') for t, o in sorted(run.tests.items()) if o != 'passed'}
+    c = Census(task.task_id, bool(passed) and run.report_ok and not run.harness_error, passed, '', dig, log, excluded=excluded, python=python)
+    if c.ok: return c
+    c.tests = []
+    if run.harness_error: c.cause, c.reason = 'harness-error', _first_line(run.harness_error)
+    elif run.timed_out: c.cause, c.reason = broken_cause([], timed_out=True)
+    elif not run.report_ok: c.cause, c.reason = 'crash', f"the gold run produced no valid report (exit code {run.returncode})"
+    else:
+        msgs = [run.messages.get(t, '') for t, o in run.tests.items() if o != 'passed']
+        collection = any(o == 'error' and '::' not in t for t, o in run.tests.items()) or not run.tests
+        c.cause, c.reason = broken_cause(msgs, collection=collection)
+    c.reason += f"; see {log}"
+    return c
+
+def _stub_verdict(c:Census, run:TestRun) -> Census:
+    "Record which census tests a stub passes; the task is weak when it passes all of them."
+    c.stub_passes = sorted(t for t in c.tests if run.tests.get(t) == 'passed') if run.report_ok else []
+    if c.tests and len(c.stub_passes) == len(c.tests):
+        c.weak = 'a NotImplementedError stub passes every census test: the target may be wrong, or the tests never call it'
+    return c
+
+# %% ../nbs/07_evaluate.ipynb #a505980b
 def compute_census(
     tasks:list,  # tasks of one example
     run_dir,  # the example's run directory; the census is cached in census.jsonl there
     executor=None, limits:Limits|None=None, isolation:str='bwrap',
     progress:bool=True,
+    env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
+    fresh:bool=False,  # ignore the cache
+    warm:bool=False,  # run in warm workers
 ) -> dict:
     "`{task_id: Census}`, reusing cached entries whose digest still matches; tasks sharing test files share one gold run."
-    run_dir = Path(run_dir)
-    cache = {c.task_id: c for c in read_jsonl(run_dir/'census.jsonl', Census)}
+    run_dir, env = Path(run_dir), env or own_python()
+    cache = {} if fresh else {c.task_id: c for c in read_jsonl(run_dir/'census.jsonl', Census)}
     out, todo = {}, defaultdict(list)
     for t in tasks:
-        dig = task_digest(t)
+        dig = task_digest(t, env)
         if t.task_id in cache and cache[t.task_id].digest == dig: out[t.task_id] = cache[t.task_id]; continue
-        reason = _structural_census(t)
-        if reason: out[t.task_id] = Census(t.task_id, False, reason=reason, digest=dig)
+        cause, reason = _structural_census(t)
+        if cause: out[t.task_id] = Census(t.task_id, False, reason=reason, digest=dig, cause=cause, python=env.python)
         else: todo[(t.example_dir, tuple(t.test_paths))].append((t, dig))
-    jobs = []
+    mk = lambda key, t, files, log: Job(key, t.task_id, str(t.code_dir), files, [_code_rel(p) for p in t.test_paths], [], str(log),
+                                        limits or Limits(), isolation, env.python)
+    gold = {}
     for (exdir, tests), group in todo.items():
-        key = hashlib.sha256(f"gold:{exdir}:{tests}".encode()).hexdigest()
         log = run_dir/'census'/f"{_safe('__'.join(Path(p).stem for p in tests))}.log"
-        jobs.append(Job(key, group[0][0].task_id, str(Path(exdir)/'code'), {}, [_code_rel(p) for p in tests], [], str(log),
-                        limits or Limits(), isolation))
-    groups = {j.key: todo[k] for j, k in zip(jobs, todo)}
+        key = hashlib.sha256(f"gold:{exdir}:{tests}".encode()).hexdigest()
+        gold[key] = (mk(key, group[0][0], {}, log), group)
     executor = executor or LocalExecutor()
-    for job, run in tqdm(executor.imap_unordered(run_job, jobs), total=len(jobs), desc='gold runs', disable=not progress or not jobs, leave=False):
-        passed = sorted(t for t, o in run.tests.items() if o == 'passed')
-        bad = sorted(t for t, o in run.tests.items() if o in ('failed', 'error'))
-        if run.timed_out: reason = 'the gold run timed out'
-        elif not run.report_ok: reason = f'the gold run produced no valid report (exit code {run.returncode}); see {job.log_path}'
-        elif bad: reason = f"the gold code fails {len(bad)} test(s): {', '.join(b.rsplit('::', 1)[-1] for b in bad[:3])}"
-        elif not passed: reason = 'no test passed with the gold code (all skipped?)'
-        else: reason = ''
-        for t, dig in groups[job.key]:
-            out[t.task_id] = Census(t.task_id, not reason, passed if not reason else [], reason, dig, job.log_path)
+    todo_tasks = [t for g in todo.values() for t, _ in g]
+    pool = warm_pool(todo_tasks, isolation, env) if warm and todo_tasks and isinstance(executor, LocalExecutor) else None
+    fn = partial(run_job, warm=pool) if pool else run_job
+    try:
+        for job, run in tqdm(executor.imap_unordered(fn, [j for j, _ in gold.values()]), total=len(gold), desc='gold runs',
+                             disable=not progress or not gold, leave=False):
+            for t, dig in gold[job.key][1]: out[t.task_id] = _gold_census(t, run, dig, job.log_path, env.python)
+        stubs = []
+        for t in todo_tasks:
+            c = out[t.task_id]
+            s = splice(t, stub_code(t.gold)) if c.ok else None
+            if s is not None and s.ok:
+                stubs.append(mk(t.task_id, t, {_code_rel(t.source_path): s.source}, run_dir/'census'/f"stub__{_safe(t.name)}.log"))
+        for job, run in tqdm(executor.imap_unordered(fn, stubs), total=len(stubs), desc='stub runs', disable=not progress or not stubs,
+                             leave=False):
+            _stub_verdict(out[job.key], run)
+    finally:
+        if pool: pool.close()
     write_jsonl(run_dir/'census.jsonl', [out[t.task_id] for t in tasks])
     return out
 
+# %% ../nbs/07_evaluate.ipynb #b26e2f0e
+CAUSES = ('test-file-missing', 'no-tests', 'dependency-missing', 'needs-gpu', 'needs-network', 'collection-error', 'gold-fails',
+          'timeout', 'crash', 'harness-error')
+
+def census_frame(runs, framework:str|None=None, example:str|None=None) -> pd.DataFrame:
+    "One row per task that has a census under `runs`: scoreable or its cause, census size, tests left out, stub passes, weak."
+    rows = []
+    for fw, ex, d in run_examples(runs):
+        if framework not in (None, fw) or example not in (None, ex): continue
+        for c in read_jsonl(d/'census.jsonl', Census):
+            rows.append(dict(framework=fw, example=ex, task_id=c.task_id, status='scoreable' if c.ok else c.cause or 'broken',
+                             census=len(c.tests), excluded=len(c.excluded), stub_passes=len(c.stub_passes), weak=bool(c.weak),
+                             reason=c.reason or c.weak, log=c.log_path))
+    return pd.DataFrame(rows, columns=['framework', 'example', 'task_id', 'status', 'census', 'excluded', 'stub_passes', 'weak',
+                                       'reason', 'log'])
+
+def census_summary(df:pd.DataFrame) -> pd.DataFrame:
+    "Per framework (and ALL): tasks, scoreable, weak among them, and broken tasks by cause."
+    if not len(df): return pd.DataFrame(columns=['framework', 'tasks', 'scoreable', 'weak'])
+    rows = []
+    for fw, g in [*df.groupby('framework'), ('ALL', df)]:
+        row = dict(framework=fw, tasks=len(g), scoreable=int((g.status == 'scoreable').sum()), weak=int(g.weak.sum()),
+                   tests_left_out=int(g.excluded[g.status == 'scoreable'].sum()))
+        row.update({c: int((g.status == c).sum()) for c in CAUSES if (df.status == c).any()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
 # %% ../nbs/07_evaluate.ipynb #909dc074
+RERUN = ('error', 'fail', 'all')
+
 def _key(task_id:str, source:str) -> str:
     return hashlib.sha256(f"{task_id}\0{source}".encode()).hexdigest()
 
-def _result(c:Completion, key:str, o:Outcome, log:str='') -> Result:
-    return Result(c.task_id, c.model, c.sample, o.verdict, o.tests, o.pass_ratio, o.duration, log, o.isolation, o.detail, key)
+def _result(c:Completion, key:str, o:Outcome, log:str, census:str) -> Result:
+    return Result(c.task_id, c.model, c.sample, o.verdict, o.tests, o.pass_ratio, o.duration, log, o.isolation, o.detail, key, census)
 
+def _redo(r:Result, census:dict, rerun:str) -> bool:
+    "Must this stored result be judged again?"
+    c = census.get(r.task_id)
+    if c is None or c.digest != r.census: return True  # judged against another census (or none)
+    return rerun == 'all' or r.verdict == 'error' or (rerun == 'fail' and r.verdict != 'pass')
+
+def _pending(results_path:Path, census:dict, rerun:str) -> list:
+    "The stored results that stay; the others are removed from the file."
+    if rerun not in RERUN: raise ValueError(f"rerun must be one of {', '.join(RERUN)}, not {rerun!r}")
+    old = read_jsonl(results_path, Result)
+    keep = [r for r in old if not _redo(r, census, rerun)]
+    if len(keep) < len(old): write_jsonl(results_path, keep)
+    return keep
+
+# %% ../nbs/07_evaluate.ipynb #0b709010
 def evaluate_completions(
     tasks:list,  # tasks of one example
     completions:list,  # `Completion`s to evaluate
@@ -241,43 +387,44 @@ def evaluate_completions(
     log_dir=None,  # where per-run logs go (default: `logs/` beside results.jsonl)
     progress:bool=True,
     warm:bool=True,  # run in warm workers (see above); False: a fresh interpreter per run
+    env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
+    rerun:str='error',  # what to judge again: 'error', 'fail' or 'all'
 ) -> list:
     "Evaluate completions against their tasks' census; results are appended as they finish, and a rerun resumes."
-    results_path = Path(results_path)
+    results_path, env = Path(results_path), env or own_python()
     log_dir = Path(log_dir or results_path.parent/'logs')
     by_task = {t.task_id: t for t in tasks}
-    old = read_jsonl(results_path, Result)
-    done = {(r.task_id, r.sample): r for r in old}
-    known = {r.key: r for r in old if r.key and r.verdict in ('pass', 'fail', 'timeout')}
+    old = _pending(results_path, census, rerun)
+    done = {(r.task_id, r.sample) for r in old}
+    known = {r.key: r for r in old if r.key and r.verdict in ('pass', 'fail', 'timeout', 'tampered')}
     new, groups, sources = [], defaultdict(list), {}
     for c in completions:
         if (c.task_id, c.sample) in done: continue
         task = by_task.get(c.task_id)
         if task is None: raise ValueError(f"completion for unknown task {c.task_id!r} (sample {c.sample})")
-        if not census[c.task_id].ok: continue  # broken task: reported, never scored
+        cen = census[c.task_id]
+        if not cen.ok: continue  # broken task: reported, never scored
         s = splice(task, c.text)
         key = _key(c.task_id, s.source if s.ok else c.text)
-        if not s.ok: new.append(_result(c, key, Outcome(s.verdict, detail=s.detail))); continue
+        if not s.ok: new.append(_result(c, key, Outcome(s.verdict, detail=s.detail), '', cen.digest)); continue
         if key in known:
             r = known[key]
-            new.append(Result(c.task_id, c.model, c.sample, r.verdict, r.tests, r.pass_ratio, 0.0, r.log_path, r.isolation, r.detail, key))
+            new.append(Result(c.task_id, c.model, c.sample, r.verdict, r.tests, r.pass_ratio, 0.0, r.log_path, r.isolation, r.detail, key, r.census))
             continue
         groups[key].append(c); sources[key] = (task, s.source)
     if new: append_jsonl(results_path, new)
-    jobs = [Job(key, task.task_id, str(task.code_dir), {_code_rel(task.source_path): src},
-                [_code_rel(p) for p in task.test_paths], census[task.task_id].tests,
-                str(log_dir/f"{_safe(task.name)}__{key[:12]}.log"), limits or Limits(), isolation)
+    jobs = [Job(key, task.task_id, str(task.code_dir), {_code_rel(task.source_path): src}, [_code_rel(p) for p in task.test_paths],
+                census[task.task_id].tests, str(log_dir/f"{_safe(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python)
             for key, (task, src) in sources.items()]
     executor = executor or LocalExecutor()
-    pool = WarmPool(isolation or 'bwrap', preload_modules(tasks)) if warm and jobs and isinstance(executor, LocalExecutor) else None
+    pool = warm_pool(tasks, isolation, env) if warm and jobs and isinstance(executor, LocalExecutor) else None
     fn = partial(run_job, warm=pool) if pool else run_job
     bar = tqdm(total=sum(len(v) for v in groups.values()), desc='evaluate', unit='completion', disable=not progress or not jobs, leave=False)
     try:
         for job, run in executor.imap_unordered(fn, jobs):
             o = judge(run, job.census)
-            batch = [_result(c, job.key, o, job.log_path) for c in groups[job.key]]
+            batch = [_result(c, job.key, o, job.log_path, census[c.task_id].digest) for c in groups[job.key]]
             append_jsonl(results_path, batch)
-            new += batch
             bar.update(len(batch))
     finally:
         bar.close()
@@ -296,20 +443,26 @@ def evaluate(
     executor=None,  # default: `LocalExecutor(jobs)`
     progress:bool=True,
     warm:bool=True,  # warm workers (pre-imported test dependencies, a fork per run)
+    envs=None,  # an `EnvMap` (default: from CODEBENCH_ENV and codebench.toml in `runs`; else codebench's own interpreter)
+    rerun:str='error',  # what to judge again: 'error', 'fail' or 'all'
+    fresh_census:bool=False,  # recompute the census even when cached
 ) -> dict:
     "Evaluate one model's completions in `runs`; return `{example_dir: metrics}`."
+    from codebench.envs import EnvMap
     from codebench.metrics import write_metrics
     isolation = choose_isolation(require_sandbox)
     executor = executor or LocalExecutor(jobs)
+    envs = envs or EnvMap(runs=runs)
     out = {}
     examples = [e for e in run_examples(runs) if framework in (None, e[0]) and example in (None, e[1])]
     for fw, ex, d in examples:
         comp_path = model_run_dir(runs, fw, ex, model)/'completions.jsonl'
         if not comp_path.exists(): continue
         tasks = read_jsonl(d/'tasks.jsonl', Task)
-        census = compute_census(tasks, d, executor, limits, isolation, progress)
+        env = envs.env_for(fw, ex)
+        census = compute_census(tasks, d, executor, limits, isolation, progress, env, fresh_census, warm)
         results = evaluate_completions(tasks, read_jsonl(comp_path, Completion), comp_path.parent/'results.jsonl', census,
-                                       executor, limits, isolation, progress=progress, warm=warm)
+                                       executor, limits, isolation, progress=progress, warm=warm, env=env, rerun=rerun)
         out[d] = write_metrics(comp_path.parent, tasks, results, census)
     if not out: raise FileNotFoundError(f"no completions of model {model!r} under {runs}; run `codebench generate` first")
     return out

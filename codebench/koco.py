@@ -13,7 +13,7 @@ from .metrics import summarize, task_counts
 from .parse import to_koco
 
 # %% auto #0
-__all__ = ['import_koco_output', 'export_koco_results']
+__all__ = ['import_koco_output', 'export_koco_output', 'export_koco_results']
 
 # %% ../nbs/11_koco.ipynb #9250c2d8
 def import_koco_output(
@@ -36,9 +36,31 @@ def import_koco_output(
         new += [Completion(tid, model, s, str(text)) for s, text in enumerate(comps) if (tid, s) not in have]
     return append_jsonl(out, new)
 
+def _samples(md:Path, task_id:str, comps:list) -> list:
+    return sorted((c for c in comps if c.task_id == task_id), key=lambda c: c.sample)
+
+def export_koco_output(
+    runs, framework:str, example:str, model:str,
+    out_dir=None,  # default: the model's run directory
+    file=None,  # the file to write (default: `algorithm_methods_data_<example>_output.jsonl` in `out_dir`)
+) -> Path:
+    "Write the reference evaluator's input, `algorithm_methods_data_<example>_output.jsonl`, from `model`'s completions; return its path."
+    d, md = example_run_dir(runs, framework, example), model_run_dir(runs, framework, example, model)
+    tasks = read_jsonl(d/'tasks.jsonl', Task)
+    if not tasks: raise FileNotFoundError(f"no tasks for {framework}/{example} in {runs}; run `codebench parse` first")
+    prompts = {p.task_id: p.messages for p in read_jsonl(d/'prompts.jsonl', Prompt)}
+    comps = read_jsonl(md/'completions.jsonl', Completion)
+    if not comps: raise FileNotFoundError(f"no completions of {model} in {md}; run `codebench generate` first")
+    records = [{**to_koco(t), 'prompt': prompts.get(t.task_id, []), 'completions': [c.text for c in _samples(md, t.task_id, comps)]}
+               for t in tasks]
+    path = Path(file) if file else Path(out_dir or md)/f'algorithm_methods_data_{example}_output.jsonl'
+    write_jsonl(path, [r for r in records if r['completions']])
+    return path
+
 def export_koco_results(
     runs, framework:str, example:str, model:str,
     out_dir=None,  # default: the model's run directory
+    file=None,  # the result file to write (default: `algorithm_methods_data_<example>_result.jsonl` in `out_dir`); metrics beside it
 ) -> tuple:
     "Write `algorithm_methods_data_<example>_result.jsonl` and `_result.metrics.json`; return their paths."
     d = example_run_dir(runs, framework, example)
@@ -51,16 +73,16 @@ def export_koco_results(
     records, scored = [], []
     for t in tasks:
         if not census.get(t.task_id, {}).get('ok', False): continue
-        cs = sorted((c for c in comps if c.task_id == t.task_id), key=lambda c: c.sample)
+        cs = _samples(md, t.task_id, comps)
         rs = [results.get((t.task_id, c.sample)) for c in cs]
-        if not cs or any(r is None for r in rs): continue
+        if not cs or any(r is None or r.verdict == 'error' for r in rs): continue  # not judged (yet), or the harness failed
         records.append({**to_koco(t), 'prompt': prompts.get(t.task_id, []), 'completions': [c.text for c in cs],
                         'results': [r.verdict == 'pass' for r in rs], 'pass_ratios': [r.pass_ratio for r in rs]})
         scored += rs
     m = summarize(task_counts(scored))
     metrics = {k: m[k] for k in ('total_functions', 'total_tests', 'total_passed', 'overall_success_rate', 'pass_at_k', 'avg_pass_ratio')}
-    res_path = out_dir/f'algorithm_methods_data_{example}_result.jsonl'
+    res_path = Path(file) if file else out_dir/f'algorithm_methods_data_{example}_result.jsonl'
     write_jsonl(res_path, records)
-    met_path = out_dir/f'algorithm_methods_data_{example}_result.metrics.json'
+    met_path = res_path.with_name(res_path.name.removesuffix('.jsonl').removesuffix('_result') + '_result.metrics.json')
     met_path.write_text(json.dumps(metrics, indent=2) + '\n')
     return res_path, met_path

@@ -31,9 +31,10 @@ def pass_at_k(
 
 # %% ../nbs/08_metrics.ipynb #bb203c21
 def task_counts(results:list) -> pd.DataFrame:
-    "One row per task: samples `n`, passes `c`, mean pass ratio, verdict counts."
+    "One row per task: samples `n`, passes `c`, mean pass ratio, verdict counts; `error` results (the harness's) are left out."
     rows = defaultdict(lambda: dict(n=0, c=0, ratio=0.0))
     for r in results:
+        if r.verdict == 'error': continue
         row = rows[r.task_id]
         row['n'] += 1; row['c'] += r.verdict == 'pass'; row['ratio'] += r.pass_ratio
         row[r.verdict] = row.get(r.verdict, 0) + 1
@@ -86,6 +87,12 @@ def write_metrics(
     ok = {t.task_id for t in tasks if census[t.task_id].ok}
     counts = task_counts([r for r in results if r.task_id in ok])
     m = summarize(counts, {t.task_id: census[t.task_id].reason for t in tasks if t.task_id not in ok})
+    errors = [r for r in results if r.task_id in ok and r.verdict == 'error']
+    cen = [census[t.task_id] for t in tasks]
+    m.update(harness_errors=dict(count=len(errors), runs={f"{r.task_id}#{r.sample}": r.detail for r in errors}),
+             broken_causes={c.task_id: c.cause for c in cen if not c.ok},
+             weak_tasks={c.task_id: c.weak for c in cen if c.ok and c.weak},
+             excluded_tests={c.task_id: sorted(c.excluded) for c in cen if c.ok and c.excluded})
     (model_dir/'metrics.json').write_text(json.dumps(m, indent=2) + '\n')
     counts.to_csv(model_dir/'task_counts.csv', index=False)
     return m

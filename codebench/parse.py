@@ -20,9 +20,9 @@ from .core import Task, demo_root, example_run_dir, make_task_id, write_jsonl
 # %% auto #0
 __all__ = ['FIELD_TITLES', 'ParseIssue', 'ParseError', 'field_of_title', 'Section', 'split_sections', 'normalize_path',
            'parse_location', 'parse_test_paths', 'Definition', 'find_definitions', 'name_variants', 'resolve_name',
-           'statement_block', 'Target', 'verify_span', 'section_to_task', 'read_document', 'parse_document',
-           'framework_of', 'load_metadata', 'parse_example', 'ParseReport', 'framework_dirs', 'parse_benchmark',
-           'to_koco', 'write_tasks']
+           'statement_block', 'Target', 'verify_span', 'near_matches', 'section_to_task', 'read_document',
+           'parse_document', 'framework_of', 'load_metadata', 'parse_example', 'ParseReport', 'framework_dirs',
+           'parse_benchmark', 'to_koco', 'write_tasks']
 
 # %% ../nbs/01_parse.ipynb #1871920f
 @dataclass
@@ -228,6 +228,7 @@ def verify_span(
     module:str='',  # dotted module path of the file, for `module.func` names
     lines:list|None=None,  # the file's lines, to weigh candidates against `description`
     description:str='',  # the task's prose
+    path:str='the file',  # the file, for messages
 ) -> Target:
     "The definition (or block) a documented name and span stand for; `note` says what the document got wrong."
     defs = find_definitions(tree)
@@ -238,17 +239,17 @@ def verify_span(
         fit = lambda c: len(desc & _words(''.join((lines or [])[c.start-1:c.end]))) if lines else 0
         if fit(d) < fit(exact) + 2:  # the exact span wins unless the description clearly fits the named one better
             return Target(kind(exact), exact.qualname, exact.start, exact.end, exact.is_async,
-                          f"`{name}` is documented at lines {a}-{b}, which are exactly `{exact.qualname}`, and the description "
+                          f"`{name}` is documented at {path}:{a}-{b}, which are exactly `{exact.qualname}`, and the description "
                           f"does not favour `{d.qualname}` (words shared with the description: {fit(exact)} against {fit(d)}); "
                           f"using `{exact.qualname}`")
     if d is not None:
         if a in (d.start, d.def_line) and b == d.end: return Target(kind(d), d.qualname, a, b, d.is_async)
         return Target(kind(d), d.qualname, d.start, d.end, d.is_async,
-                      f"span {a}-{b} of `{name}` does not match: {_drift_hint(tree, d, a)}; the function is at {d.start}-{d.end}, "
+                      f"span {a}-{b} of `{name}` does not match {path}: {_drift_hint(tree, d, a)}; the function is at {d.start}-{d.end}, "
                       f"using {d.start}-{d.end}")
     if exact is not None:
         return Target(kind(exact), exact.qualname, a, b, exact.is_async,
-                      f"`{name}` names no definition; lines {a}-{b} are exactly `{exact.qualname}`, which is the task's target "
+                      f"`{name}` names no definition in {path}; lines {a}-{b} are exactly `{exact.qualname}`, which is the task's target "
                       f"(its name stays `{name}`)")
     if b <= nlines and (func := statement_block(tree, a, b)): return Target('block', func, a, b)
     raise LookupError(f"`{name}` is not defined in the file, and lines {a}-{b} are neither one whole function nor a run of "
@@ -268,10 +269,14 @@ def _strip_fence(text:str) -> str:
     m = re.match(r'^\s*(```|~~~)[\w+-]*\s*\n(.*?)\n\s*\1\s*$', text, re.S)
     return (m[2] if m else text).strip('\n')
 
+def near_matches(missing:str, example_dir:Path) -> list:
+    "Existing test-like files whose path is nearly `missing` (a typo'd test path), best first."
+    cands = [str(p.relative_to(example_dir)) for p in (Path(example_dir)/'code').rglob('*.py')]
+    return difflib.get_close_matches(missing, cands, n=3, cutoff=0.8)
+
 def _close_match(missing:str, example_dir:Path) -> str:
     "' (did you mean X?)' for a test path with a typo, else ''."
-    cands = [str(p.relative_to(example_dir)) for p in (example_dir/'code').rglob('*.py')]
-    best = difflib.get_close_matches(missing, cands, n=1, cutoff=0.8)
+    best = near_matches(missing, example_dir)
     return f" (did you mean {best[0]}?)" if best else ''
 
 def section_to_task(
@@ -282,6 +287,7 @@ def section_to_task(
     meta:dict,  # the framework's metadata.json
     sources:_SourceCache,
     language:str='en',  # the document's language
+    resolve_test_paths:bool=False,  # use the single near-match of a typo'd test path
 ) -> tuple:
     "`(task, warnings)` for one section; raises `ParseError` when it cannot become a task."
     if 'implementation' not in sec.fields:
@@ -297,17 +303,22 @@ def section_to_task(
     except UnicodeDecodeError as e: raise ParseError(loc_line, f"`{sec.name}`: {rel} is not UTF-8 ({e.reason})") from None
     get = lambda key: sec.fields.get(key, ('', 0))[0]
     module = '.'.join(Path(rel).with_suffix('').parts[1:])  # code/toolbrain/prompt.py -> toolbrain.prompt
-    try: tgt = verify_span(tree, sec.name, a, b, len(lines), module, lines, get('overview') + '\n' + get('description'))
+    try: tgt = verify_span(tree, sec.name, a, b, len(lines), module, lines, get('overview') + '\n' + get('description'), rel)
     except LookupError as e: raise ParseError(loc_line, f"{e} ({rel})") from None
-    warns = [(loc_line, f"{rel}: {tgt.note}")] if tgt.note else []
+    warns = [(loc_line, tgt.note)] if tgt.note else []
     for key in ('overview', 'signature', 'parameters', 'description', 'output'):
         if key not in sec.fields: warns.append((sec.line, f"`{sec.name}`: no '## {FIELD_TITLES[key][0].title()}' section"))
     test_paths = parse_test_paths(get('tests'))
     test_line = sec.fields.get('tests', ('', sec.line))[1]
     if 'tests' in sec.fields and not test_paths:
         warns.append((test_line, f"`{sec.name}`: no test file listed; the task cannot be scored"))
-    for t in test_paths:
-        if not (example_dir/t).is_file():
+    for i, t in enumerate(test_paths):
+        if (example_dir/t).is_file(): continue
+        near = near_matches(t, example_dir)
+        if resolve_test_paths and len(near) == 1:
+            test_paths[i] = near[0]
+            warns.append((test_line, f"`{sec.name}`: benchmark defect: test file {t} does not exist; using {near[0]} (--resolve-test-paths)"))
+        else:
             warns.append((test_line, f"`{sec.name}`: test file {t} does not exist{_close_match(t, example_dir)}; the task cannot be scored"))
     task = Task(
         task_id=make_task_id(framework, example, sec.name), framework=framework, example=example, name=sec.name,
@@ -338,6 +349,7 @@ def parse_document(
     meta:dict|None=None,  # the framework's metadata.json
     root:Path|None=None,  # benchmark root, to shorten paths in messages
     language:str='en',  # the document's language
+    resolve_test_paths:bool=False,  # use the single near-match of a typo'd test path
 ) -> tuple:
     "`(tasks, issues)` of one requirement document."
     rel = str(path.relative_to(root)) if root else str(path)
@@ -352,7 +364,7 @@ def parse_document(
     tasks, sources = [], _SourceCache()
     for sec in sections:
         for title, line in sec.unknown: issues.append(issue('warning', line, f"`{sec.name}`: unknown section '## {title}' ignored", sec.name))
-        try: task, warns = section_to_task(sec, rel, example_dir, framework, example, meta or {}, sources, language)
+        try: task, warns = section_to_task(sec, rel, example_dir, framework, example, meta or {}, sources, language, resolve_test_paths)
         except ParseError as e:
             issues.append(issue('error', e.line, str(e), sec.name))
             continue
@@ -379,6 +391,7 @@ def parse_example(
     example_dir:Path,  # `<framework>/test_examples/<example>`
     meta:dict|None=None,  # the framework's metadata.json
     root:Path|None=None,  # benchmark root, to shorten paths in messages
+    resolve_test_paths:bool=False,  # use the single near-match of a typo'd test path
 ) -> tuple:
     "`(tasks, issues)` of every requirement document of one example; ids are made unique within the example."
     example_dir = Path(example_dir)
@@ -387,7 +400,7 @@ def parse_example(
     tasks, issues = [], []
     if not docs: issues.append(ParseIssue('error', str(example_dir/'requirements'), 0, 'no requirement documents (*.md)', framework, example))
     for doc in docs:
-        t, i = parse_document(doc, example_dir, framework, example, meta, root, language)
+        t, i = parse_document(doc, example_dir, framework, example, meta, root, language, resolve_test_paths)
         tasks += t; issues += i
     if docs and not tasks and not any(i.level == 'error' for i in issues):
         issues.append(ParseIssue('error', str(example_dir/'requirements'), 0, "no '# FUNCTION:' section in any document", framework, example))
@@ -448,6 +461,7 @@ def parse_benchmark(
     root=None,  # benchmark root; None: the embedded demo benchmark
     framework:str|None=None,  # only this framework
     example:str|None=None,  # only this example
+    resolve_test_paths:bool=False,  # use the single near-match of a typo'd test path (and flag it as a benchmark defect)
 ) -> ParseReport:
     "Parse every requirement document of a benchmark into tasks and issues."
     root = Path(root) if root is not None else demo_root()
@@ -469,7 +483,7 @@ def parse_benchmark(
                 raise ValueError(f"no example {example!r} in {fw.name}; it has: {', '.join(e.name for e in exs)}")
             exs = [e for e in exs if e.name == example]
         for ex in exs:
-            tasks, issues = parse_example(ex, meta, base)
+            tasks, issues = parse_example(ex, meta, base, resolve_test_paths)
             report.tasks += tasks; report.issues += issues
             report.examples.append((framework_of(fw)[0], ex.name))
     return report

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -22,8 +23,10 @@ from functools import lru_cache
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SANDBOX_UID_BASE', 'SANDBOX_UIDS', 'Limits', 'bwrap_works', 'can_drop_privileges', 'sandbox_user', 'choose_isolation',
-           'describe_isolation', 'tree_digest', 'make_workspace', 'TestRun', 'run_tests', 'WarmServer']
+__all__ = ['SANDBOX_UID_BASE', 'SANDBOX_UIDS', 'HARNESS_MOUNT', 'WS_MOUNT', 'CORPUS_MOUNT', 'HARNESS', 'Limits', 'EnvError',
+           'PythonEnv', 'probe_python', 'own_python', 'bwrap_works', 'can_drop_privileges', 'sandbox_user',
+           'choose_isolation', 'describe_isolation', 'tree_digest', 'layout_of', 'Workspace', 'make_workspace',
+           'harness_dir', 'harness_error', 'TestRun', 'run_tests', 'WarmServer']
 
 # %% ../nbs/05_sandbox.ipynb #5702c877
 @dataclass
@@ -35,15 +38,62 @@ class Limits:
     file_size_mb: int = 128  # RLIMIT_FSIZE: no file (log included) grows beyond this
     processes: int = 256  # RLIMIT_NPROC of the run's own uid (threads count too)
 
+# %% ../nbs/05_sandbox.ipynb #4487baa4
+class EnvError(RuntimeError):
+    "An interpreter that cannot run the tests (missing, broken, or without pytest)."
+
+_PROBE = r'''
+import json, os, sys
+from importlib import metadata
+dists = sorted({f"{(d.metadata['Name'] or '?').lower()}=={d.version}" for d in metadata.distributions()})
+try:
+    import pytest; pv = pytest.__version__
+except Exception as e: pv = None
+print(json.dumps(dict(executable=sys.executable, prefix=sys.prefix, base_prefix=sys.base_prefix,
+                      version=sys.version.split()[0], pytest=pv, dists=dists)))
+'''
+
+@dataclass(frozen=True)
+class PythonEnv:
+    "An interpreter that runs tests, as probed."
+    python: str  # the interpreter as named (a venv's `bin/python` is a link; it is run as named)
+    version: str = ''  # Python version
+    pytest: str = ''  # pytest version
+    roots: tuple = ()  # directories it needs: its prefix, base prefix and installation (shown read-only in the sandbox)
+    digest: str = ''  # hash of the version and every installed distribution
+    dists: int = 0  # how many distributions are installed
+
+    @property
+    def bin_dir(self) -> str: return str(Path(self.python).parent)
+
+@lru_cache(None)
+def probe_python(python:str) -> PythonEnv:
+    "Probe an interpreter; `EnvError` says what is wrong with it."
+    exe = shutil.which(python) if os.sep not in python else python
+    if not exe or not os.path.exists(exe): raise EnvError(f"no interpreter {python}")
+    exe = os.path.abspath(exe)
+    try: r = subprocess.run([exe, '-I', '-c', _PROBE], capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as e: raise EnvError(f"{exe} does not run: {e}") from None
+    if r.returncode != 0: raise EnvError(f"{exe} does not run: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
+    info = json.loads(r.stdout.strip().splitlines()[-1])
+    if not info['pytest']: raise EnvError(f"{exe} has no pytest: install it there (`{exe} -m pip install pytest`)")
+    if int(info['pytest'].split('.')[0]) < 7: raise EnvError(f"{exe} has pytest {info['pytest']}; codebench needs pytest 7 or later")
+    roots = {os.path.realpath(p) for p in (info['prefix'], info['base_prefix'])}
+    roots.add(os.path.dirname(os.path.dirname(os.path.realpath(exe))))
+    roots.add(os.path.dirname(os.path.dirname(os.path.realpath(info['executable']))))
+    roots = tuple(sorted(r for r in roots if not any(r != o and r.startswith(o.rstrip('/') + '/') for o in roots)))
+    digest = hashlib.sha256(json.dumps([info['version'], info['dists']]).encode()).hexdigest()
+    return PythonEnv(exe, info['version'], info['pytest'], roots, digest, len(info['dists']))
+
+def own_python() -> PythonEnv:
+    "codebench's own interpreter: the default environment."
+    return probe_python(sys.executable)
+
 # %% ../nbs/05_sandbox.ipynb #762f9d4f
 def _reachable_by_others(path:Path) -> bool:
     "Can any user traverse every directory down to `path`?"
     p = Path(path).resolve()
     return all(os.stat(d).st_mode & 0o001 for d in [*reversed(p.parents)] + ([p] if p.is_dir() else []))
-
-def _python_roots() -> list:
-    "Directories the interpreter needs: its prefix and base prefix (resolved)."
-    return sorted({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, Path(sys.executable).resolve().parent.parent)})
 
 @lru_cache(None)
 def bwrap_works() -> bool:
@@ -58,14 +108,14 @@ SANDBOX_UID_BASE, SANDBOX_UIDS = 200000, 50000
 _uids = itertools.count()
 _uid_lock = threading.Lock()
 
-def can_drop_privileges(isolation:str) -> bool:
-    "Will runs drop to an unprivileged uid?"
+def can_drop_privileges(isolation:str, env:PythonEnv|None=None) -> bool:
+    "Will runs with `env` (default: codebench's interpreter) drop to an unprivileged uid?"
     if os.geteuid() != 0: return False
-    return isolation == 'bwrap' or all(_reachable_by_others(Path(p)) for p in _python_roots())
+    return isolation == 'bwrap' or all(_reachable_by_others(Path(p)) for p in (env or own_python()).roots)
 
-def sandbox_user(isolation:str) -> int|None:
+def sandbox_user(isolation:str, env:PythonEnv|None=None) -> int|None:
     "A fresh uid for one run to drop to, or None when runs keep the caller's uid."
-    if not can_drop_privileges(isolation): return None
+    if not can_drop_privileges(isolation, env): return None
     with _uid_lock: return SANDBOX_UID_BASE + next(_uids) % SANDBOX_UIDS
 
 def choose_isolation(require_sandbox:bool=False) -> str:
@@ -75,14 +125,16 @@ def choose_isolation(require_sandbox:bool=False) -> str:
     warnings.warn('bubblewrap not available: test runs are isolated by resource limits only', stacklevel=2)
     return 'rlimits'
 
-def describe_isolation(isolation:str) -> str:
+def describe_isolation(isolation:str, env:PythonEnv|None=None) -> str:
     "One line for a result's metadata: what protected the run."
-    if can_drop_privileges(isolation): who = 'own unprivileged uid'
+    if can_drop_privileges(isolation, env): who = 'own unprivileged uid'
     else: who = f"uid {os.geteuid()}" + (' (root: process limit not enforced)' if os.geteuid() == 0 else '')
-    if isolation == 'bwrap': return f"bwrap (ro root, no network, pid namespace) + rlimits, {who}"
+    if isolation == 'bwrap': return f"bwrap (only runtime, interpreter, workspace; no network, pid namespace) + rlimits, {who}"
     return f"rlimits only, {who}"
 
 # %% ../nbs/05_sandbox.ipynb #0a909e5e
+HARNESS_MOUNT, WS_MOUNT, CORPUS_MOUNT = '/opt/codebench', '/ws', '/corpus'  # where a sandboxed run sees them
+
 def tree_digest(root) -> str:
     "Content hash of a directory tree (relative paths and bytes), ignoring `__pycache__`."
     h = hashlib.sha256()
@@ -92,22 +144,46 @@ def tree_digest(root) -> str:
             h.update(str(p.relative_to(root)).encode() + b'\0' + p.read_bytes() + b'\0')
     return h.hexdigest()
 
+def layout_of(code_dir) -> tuple:
+    "`(code_rel, corpus)`: the code's place relative to its framework folder, and the framework's knowledge corpus (or None)."
+    p = Path(code_dir).resolve()
+    if p.parent.parent.name == 'test_examples':
+        fw = p.parent.parent.parent
+        corpus = fw/'knowledge_corpus'
+        return f"{fw.name}/test_examples/{p.parent.name}/{p.name}", (corpus if corpus.is_dir() else None)
+    return p.name, None
+
+@dataclass
+class Workspace:
+    "A run's private tree on the host: the example's code at its benchmark-relative place, the run's home and temp dir."
+    root: Path  # removed after the run
+    code_rel: str  # `<framework>/test_examples/<example>/code`
+    corpus: str = ''  # the framework's knowledge corpus on the host ('' if none)
+
+    @property
+    def code(self) -> Path: return self.root/self.code_rel
+    @property
+    def framework_rel(self) -> str|None: return self.code_rel.split('/')[0] if self.code_rel.count('/') == 3 else None
+
 def make_workspace(
     code_dir,  # the example's `code/` directory (never written to)
-    dest,  # new directory to create
+    root,  # new directory to create: the run's private root
     files:dict|None=None,  # relative path (to `code_dir`) -> text written fresh into the workspace
     link:bool=False,  # hard-link unchanged files instead of copying them (only safe when the run drops privileges)
     owner:int|None=None,  # uid that must be able to create files in the workspace's directories
-) -> Path:
-    "A private copy of `code_dir` in `dest` with `files` replaced."
-    code_dir, dest = Path(code_dir), Path(dest)
-    files = files or {}
-    for root, dirs, fnames in os.walk(code_dir):
+    mounted:bool=False,  # the run sees the corpus at its sandbox mount (bwrap), not at its host path
+) -> Workspace:
+    "A private copy of `code_dir` at its benchmark-relative place under `root`, with `files` replaced."
+    code_dir, root = Path(code_dir), Path(root)
+    code_rel, corpus = layout_of(code_dir)
+    ws = Workspace(root, code_rel, str(corpus or ''))
+    dest, files = ws.code, files or {}
+    for here, dirs, fnames in os.walk(code_dir):
         dirs[:] = [d for d in dirs if d != '__pycache__']
-        rel = Path(root).relative_to(code_dir)
+        rel = Path(here).relative_to(code_dir)
         (dest/rel).mkdir(parents=True, exist_ok=True)
         for fn in fnames:
-            src, dst, key = Path(root)/fn, dest/rel/fn, str(rel/fn)
+            src, dst, key = Path(here)/fn, dest/rel/fn, str(rel/fn)
             if key in files or src.is_symlink(): continue
             if link:
                 try: os.link(src, dst); continue
@@ -116,118 +192,250 @@ def make_workspace(
     for rel, text in files.items():
         (dest/rel).parent.mkdir(parents=True, exist_ok=True)
         (dest/rel).write_text(text, encoding='utf-8')
-    for extra in ('.tmp', '.home'): (dest/extra).mkdir(exist_ok=True)
+    for extra in ('.tmp', '.home'): (root/extra).mkdir(exist_ok=True)
+    if corpus and ws.framework_rel:
+        (root/ws.framework_rel/'knowledge_corpus').symlink_to(f"{CORPUS_MOUNT}/{ws.framework_rel}" if mounted else corpus)
     if owner is not None:
-        for root, dirs, fnames in os.walk(dest):
-            os.chown(root, owner, -1)
+        for here, dirs, fnames in os.walk(root):
+            os.chown(here, owner, -1)
             for fn in fnames:
-                p = Path(root)/fn
-                if p.stat().st_nlink == 1: os.chown(p, owner, -1)  # fresh files only; links stay root's
-    return dest
+                p = Path(here)/fn
+                if not p.is_symlink() and p.stat().st_nlink == 1: os.chown(p, owner, -1)  # fresh files only; links stay root's
+    return ws
 
-# %% ../nbs/05_sandbox.ipynb #a3dd7279
-_LAUNCHER = r'''
-import os, resource, sys
-cpu, mem, fsize, nproc, uid = map(int, sys.argv[1].split(','))
-for lim, v in ((resource.RLIMIT_CPU, cpu), (resource.RLIMIT_AS, mem), (resource.RLIMIT_FSIZE, fsize),
-               (resource.RLIMIT_NPROC, nproc), (resource.RLIMIT_CORE, 0)):
-    if v >= 0: resource.setrlimit(lim, (v, v))
-if uid >= 0 and os.getuid() != uid:
-    os.setgroups([]); os.setgid(uid); os.setuid(uid)
-os.execv(sys.argv[2], sys.argv[2:])
+# %% ../nbs/05_sandbox.ipynb #7eedb39a
+HARNESS = r'''
+"""codebench's test-run harness; it runs in the tests' own interpreter, where codebench need not be installed."""
+import json, os, resource, signal, sys, time, traceback
+
+LIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NPROC)
+
+def setup(req):
+    "Everything before the project's code runs; a failure here is the harness's."
+    for lim, v in zip(LIMITS, req['limits']):
+        if v >= 0: resource.setrlimit(lim, (v, v))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if req['uid'] is not None and os.getuid() != req['uid']:
+        os.setgroups([]); os.setgid(req['uid']); os.setuid(req['uid'])
+    os.chdir(req['cwd'])
+    os.environ.clear(); os.environ.update(req['env'])
+    import tempfile; tempfile.tempdir = None  # chosen again, from the run's own TMPDIR
+    sys.path[0] = os.getcwd()  # as `python -m pytest` has it
+    if req['harness'] not in sys.path: sys.path.append(req['harness'])
+    import pytest, codebench_plugin  # noqa: F401 (both must import)
+    return pytest
+
+def run(req, status):
+    "Set up, say so on the `status` fd, then run pytest; return its exit code."
+    try: pytest = setup(req)
+    except BaseException:
+        os.write(status, ('E' + traceback.format_exc()).encode(errors='replace')); os.close(status)
+        return 70
+    os.write(status, b'R'); os.close(status)
+    sys.argv = ['pytest']
+    return int(pytest.main(req['args']))
+
+def wait(pid, timeout):
+    "`(exit status, timed_out)` of a forked run, killing its session at the timeout."
+    t0 = time.monotonic()
+    while True:
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done: return st, False
+        if time.monotonic() - t0 > timeout:
+            try: os.killpg(pid, signal.SIGKILL)
+            except OSError: pass
+            return os.waitpid(pid, 0)[1], True
+        time.sleep(0.002)
+
+def serve(preload):
+    "Warm worker: import `preload` once, then fork one child per request read from stdin."
+    for m in preload:
+        try: __import__(m)
+        except BaseException: pass
+    out = os.fdopen(os.dup(1), 'w'); os.dup2(2, 1)
+    for line in sys.stdin:
+        req = json.loads(line)
+        r, w = os.pipe(); os.write(w, req['token'].encode() + b'\n'); os.close(w)
+        sr, sw = os.pipe()
+        sys.stdout.flush(); sys.stderr.flush(); out.flush()
+        t0 = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                os.close(sr); os.setsid(); os.dup2(r, 0)
+                fd = os.open(req['log'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                os.dup2(fd, 1); os.dup2(fd, 2)
+                code = run(req, sw)
+            finally:
+                try: sys.stdout.flush(); sys.stderr.flush()
+                except BaseException: pass
+                os._exit(code)
+        os.close(r); os.close(sw)
+        st, timed_out = wait(pid, req['timeout'])
+        try: os.killpg(pid, signal.SIGKILL)
+        except OSError: pass
+        status = b''
+        while chunk := os.read(sr, 65536): status += chunk
+        os.close(sr)
+        out.write(json.dumps({'returncode': os.waitstatus_to_exitcode(st), 'timed_out': timed_out,
+                              'duration': time.monotonic() - t0, 'status': status.decode(errors='replace')}) + '\n')
+        out.flush()
+
+if __name__ == '__main__':
+    if sys.argv[1] == 'serve': serve(sys.argv[2:])
+    else: sys.exit(run(json.loads(sys.argv[2]), int(sys.argv[3])))
 '''
 
-_ENV_KEEP = ('PATH', 'LANG', 'LC_ALL', 'TZ')
+_HARNESS_DIR = None
+
+def harness_dir() -> Path:
+    "A directory (made once per process, readable by all) holding `codebench_harness.py` and `codebench_plugin.py`."
+    global _HARNESS_DIR
+    if _HARNESS_DIR is None or not (_HARNESS_DIR/'codebench_harness.py').is_file():
+        from codebench import pytest_plugin
+        d = Path(tempfile.mkdtemp(prefix='codebench-harness-'))
+        (d/'codebench_harness.py').write_text(HARNESS, encoding='utf-8')
+        shutil.copyfile(pytest_plugin.__file__, d/'codebench_plugin.py')
+        for p in (d, d/'codebench_harness.py', d/'codebench_plugin.py'): os.chmod(p, 0o755 if p.is_dir() else 0o644)
+        import atexit; atexit.register(shutil.rmtree, d, True)
+        _HARNESS_DIR = d
+    return _HARNESS_DIR
+
+def harness_error(status:str) -> str:
+    "'' if the harness reported ready on its status pipe, else why the run never reached pytest."
+    if status.startswith('R'): return ''
+    if status.startswith('E'): return 'the harness could not start pytest:\n' + status[1:].strip()
+    return 'the test process ended before the harness was set up'
+
+# %% ../nbs/05_sandbox.ipynb #a3dd7279
+_SYSTEM_RO = ('/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc/ld.so.cache', '/etc/ld.so.conf',
+              '/etc/ld.so.conf.d', '/etc/nsswitch.conf', '/etc/passwd', '/etc/group', '/etc/hosts', '/etc/localtime',
+              '/etc/alternatives', '/etc/ssl', '/etc/ca-certificates', '/etc/mime.types', '/etc/os-release', '/etc/fonts')
+
+def _run_env(run_root:str, env:PythonEnv) -> dict:
+    "The whole environment of a run, made from nothing."
+    return dict(PATH=f"{env.bin_dir}:/usr/local/bin:/usr/bin:/bin", LANG='C.UTF-8', HOME=f"{run_root}/.home",
+                TMPDIR=f"{run_root}/.tmp", PYTHONDONTWRITEBYTECODE='1', PYTHONHASHSEED='0', PYTHONUNBUFFERED='1',
+                OPENBLAS_NUM_THREADS='1', OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', TOKENIZERS_PARALLELISM='false',
+                HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1', HF_DATASETS_OFFLINE='1', WANDB_MODE='disabled', MPLBACKEND='Agg')
+
+def _bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str) -> list:
+    "bubblewrap's arguments: the runtime, the interpreter, the harness, `corpora` (mount name -> host dir) and `rw` (host, mount) pairs."
+    argv = ['bwrap', '--die-with-parent', '--new-session', '--unshare-pid', '--unshare-net', '--unshare-ipc',
+            '--unshare-uts', '--unshare-cgroup-try', '--dev', '/dev', '--proc', '/proc', '--perms', '1777', '--tmpfs', '/tmp']
+    made = {'/', '/dev', '/proc', '/tmp'}
+    def mount(kind, host, dest):  # parents as world-traversable directories (bwrap would make them 0700)
+        for d in [*reversed(Path(dest).parents)]:
+            if str(d) not in made and not any(str(d) == p or str(d).startswith(p + '/') for p in _SYSTEM_RO if p in made):
+                argv.extend(['--perms', '0755', '--dir', str(d)]); made.add(str(d))
+        argv.extend([kind, str(host), dest]); made.add(dest)
+    for p in _SYSTEM_RO:
+        if os.path.islink(p): argv.extend(['--symlink', os.readlink(p), p]); made.add(p)
+        elif os.path.exists(p): mount('--ro-bind', p, p)
+    for r in env.roots:
+        if r not in made and not any(r.startswith(p + '/') for p in made if p != '/'): mount('--ro-bind', r, r)
+    mount('--ro-bind', harness_dir(), HARNESS_MOUNT)
+    for name, host in sorted(corpora.items()): mount('--ro-bind', host, f"{CORPUS_MOUNT}/{name}")
+    for host, dest in rw: mount('--bind', host, dest)
+    if os.geteuid() == 0: argv += ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID']
+    return argv + ['--chdir', cwd]
 
 @dataclass
 class TestRun:
     "What one sandboxed pytest run produced."
     tests: dict = field(default_factory=dict)  # test id -> outcome, from the authenticated report
+    messages: dict = field(default_factory=dict)  # test id -> why it failed, errored or was skipped
     exitstatus: int|None = None  # pytest's exit status from the report
     returncode: int|None = None  # the process's exit code (negative: killed by that signal)
     timed_out: bool = False
     report_ok: bool = False  # a report with the right token was written
+    harness_error: str = ''  # why the run never reached pytest: the harness's failure, not the code's
     tampered: list = field(default_factory=list)  # test-framework functions the code replaced
-    changed_tests: list = field(default_factory=list)  # test files modified during the run
+    changed_tests: list = field(default_factory=list)  # test files (and their neighbours) modified during the run
     duration: float = 0.0
     log_tail: str = ''
     isolation: str = ''
 
-def _pytest_args(root:Path, test_files:list) -> list:
-    return ['-q', '-p', 'no:cacheprovider', '-p', 'codebench.pytest_plugin', f'--codebench-report={root}/.codebench-report.json',
-            '-o', 'addopts=', f'--rootdir={root}', *test_files]
+def _pytest_args(run_root:str, code:str, test_files:list) -> list:
+    return ['-q', '-p', 'no:cacheprovider', '-p', 'codebench_plugin', f'--codebench-report={run_root}/.report.json',
+            '-o', 'addopts=', f'--rootdir={code}', *test_files]
 
-def _run_env(root:Path) -> dict:
-    "The whole environment of a run: nothing of the harness's (API keys included) leaks in."
-    env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
-    env.update(HOME=str(root/'.home'), TMPDIR=str(root/'.tmp'), PYTHONDONTWRITEBYTECODE='1', PYTHONHASHSEED='0',
-               OPENBLAS_NUM_THREADS='1', OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONUNBUFFERED='1')
-    return env
+def _request(ws:Workspace, run_root:str, test_files:list, limits:Limits, uid:int|None, env:PythonEnv, harness:str) -> dict:
+    "What the harness needs for one run (paths as the run sees them)."
+    code = f"{run_root}/{ws.code_rel}"
+    return dict(token=secrets.token_hex(16), cwd=code, args=_pytest_args(run_root, code, test_files), env=_run_env(run_root, env),
+                uid=uid, harness=harness, timeout=limits.timeout, log=f"{run_root}/.log",
+                limits=[limits.cpu_seconds, limits.memory_mb << 20, limits.file_size_mb << 20, limits.processes if uid is not None else -1])
 
-def _bwrap_argv(ws:Path, cwd:Path, ro_files:list, mount:str='/mnt/ws') -> list:
-    argv = ['bwrap', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc',
-            '--perms', '0755', '--tmpfs', '/mnt', '--bind', str(ws), mount]
-    for f in ro_files: argv += ['--ro-bind', str(ws/f), f'{mount}/{f}']
-    if os.geteuid() == 0:
-        hidden = [p for p in _python_roots() if p.startswith('/root')]
-        if hidden:  # make the interpreter reachable for `nobody`: /root becomes an empty tmpfs with it mounted inside
-            argv += ['--perms', '0755', '--tmpfs', '/root']
-            for p in hidden:
-                for parent in reversed(Path(p).parents):
-                    if str(parent).startswith('/root/'): argv += ['--perms', '0755', '--dir', str(parent)]
-                argv += ['--ro-bind', p, p]
-        argv += ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID']
-    argv += ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
-             '--die-with-parent', '--new-session', '--chdir', mount + '/' + str(cwd.relative_to(ws))]
-    return argv
+def _guarded_files(code:Path, test_files:list) -> list:
+    "The test files and the files beside them (conftest.py, helpers), relative to the code directory."
+    out = set(test_files)
+    for f in test_files:
+        d = (code/f).parent
+        if d.is_dir(): out |= {str(p.relative_to(code)) for p in d.iterdir() if p.is_file() and not p.is_symlink()}
+    return sorted(out)
 
-def _digest_files(ws:Path, files:list) -> dict:
-    return {f: hashlib.sha256((ws/f).read_bytes()).hexdigest() if (ws/f).is_file() else None for f in files}
+def _digest_files(code:Path, files:list) -> dict:
+    return {f: hashlib.sha256((code/f).read_bytes()).hexdigest() if (code/f).is_file() else None for f in files}
+
+def _corpora(ws:Workspace) -> dict:
+    return {ws.framework_rel: ws.corpus} if ws.corpus and ws.framework_rel else {}
 
 def run_tests(
-    ws,  # workspace (its root is the example's `code/`)
-    test_files:list,  # test files relative to the workspace
+    ws:Workspace,  # from `make_workspace`
+    test_files:list,  # test files relative to the code directory
     log_path,  # where the run's output goes
     limits:Limits|None=None,
     isolation:str='bwrap',  # 'bwrap' or 'rlimits'
     uid:int|None=None,  # unprivileged uid to run as (from `sandbox_user`; it must own the workspace's directories)
+    env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
 ) -> TestRun:
-    "Run pytest on `test_files` in the workspace under the sandbox; outcomes come from the plugin's report."
-    ws, limits = Path(ws).resolve(), limits or Limits()
-    token = secrets.token_hex(16)
-    root = Path('/mnt/ws') if isolation == 'bwrap' else ws
-    lim = f"{limits.cpu_seconds},{limits.memory_mb << 20},{limits.file_size_mb << 20},{limits.processes if uid is not None else -1},{-1 if uid is None else uid}"
-    cmd = [sys.executable, '-c', _LAUNCHER, lim, sys.executable, '-m', 'pytest', *_pytest_args(root, test_files)]
-    if isolation == 'bwrap': cmd = _bwrap_argv(ws, ws, test_files) + cmd
-    env = _run_env(root)
-    before = _digest_files(ws, test_files)
+    "Run pytest on `test_files` in a fresh interpreter under the sandbox; outcomes come from the plugin's report."
+    limits, env = limits or Limits(), env or own_python()
+    bwrap = isolation == 'bwrap'
+    run_root = f"{WS_MOUNT}/{ws.root.name}" if bwrap else str(ws.root)
+    harness = HARNESS_MOUNT if bwrap else str(harness_dir())
+    req = _request(ws, run_root, test_files, limits, uid, env, harness)
+    sr, sw = os.pipe()
+    cmd = [env.python, f"{harness}/codebench_harness.py", 'run', json.dumps(req), str(sw)]
+    if bwrap: cmd = _bwrap_argv(env, [(ws.root, run_root)], _corpora(ws), req['cwd']) + cmd
+    guarded = _guarded_files(ws.code, test_files)
+    before = _digest_files(ws.code, guarded)
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     t0, timed_out = time.perf_counter(), False
     with open(log_path, 'wb') as log:
-        proc = subprocess.Popen(cmd, cwd=ws, env=env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        try: proc = subprocess.Popen(cmd, cwd=ws.code, env=req['env'], stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True, pass_fds=(sw,))
+        except OSError as e:
+            os.close(sr); os.close(sw)
+            return TestRun(harness_error=f"could not start {cmd[0]}: {e}", isolation=describe_isolation(isolation, env))
+        os.close(sw)
         try:
-            proc.stdin.write(token.encode() + b'\n'); proc.stdin.close()
+            proc.stdin.write(req['token'].encode() + b'\n'); proc.stdin.close()
         except (BrokenPipeError, OSError): pass
         try: proc.wait(timeout=limits.timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
             _kill_group(proc)
         _kill_group(proc)  # stray children of a finished run
+    with os.fdopen(sr, 'rb') as f: status = f.read().decode(errors='replace')
     run = TestRun(returncode=proc.returncode, timed_out=timed_out, duration=time.perf_counter() - t0,
-                  isolation=describe_isolation(isolation))
-    return _collect(run, ws, test_files, before, token, log_path)
+                  isolation=describe_isolation(isolation, env), harness_error='' if timed_out else harness_error(status))
+    return _collect(run, ws, guarded, before, req['token'], log_path)
 
-def _collect(run:TestRun, ws:Path, test_files:list, before:dict, token:str, log_path:Path) -> TestRun:
+def _collect(run:TestRun, ws:Workspace, guarded:list, before:dict, token:str, log_path:Path) -> TestRun:
     "Fill a `TestRun` from what the run left behind: changed test files, the authenticated report, the log's tail."
-    run.changed_tests = [f for f, h in _digest_files(ws, test_files).items() if h != before[f]]
-    report = ws/'.codebench-report.json'
-    try: rep = json.loads(report.read_text(encoding='utf-8')) if report.is_file() else None
+    run.changed_tests = [f for f, h in _digest_files(ws.code, guarded).items() if h != before[f]]
+    report = ws.root/'.report.json'
+    try: rep = json.loads(report.read_text(encoding='utf-8')) if report.is_file() and not report.is_symlink() else None
     except (ValueError, OSError, UnicodeDecodeError): rep = None
     if isinstance(rep, dict) and rep.get('token') == token:
         run.report_ok, run.tests, run.exitstatus = True, dict(rep.get('tests', {})), rep.get('exitstatus')
-        run.tampered = list(rep.get('tampered', []))
+        run.messages, run.tampered = dict(rep.get('messages', {})), list(rep.get('tampered', []))
+    if run.harness_error:
+        with open(log_path, 'a', encoding='utf-8') as f: f.write(f"\n[codebench] harness error: {run.harness_error}\n")
     run.log_tail = _tail(log_path) if Path(log_path).exists() else ''
     return run
 
@@ -243,94 +451,62 @@ def _tail(path:Path, n:int=4000) -> str:
         return f.read().decode('utf-8', errors='replace')
 
 # %% ../nbs/05_sandbox.ipynb #b14c7c15
-_SERVER = r'''
-import json, os, resource, signal, sys, time
-import pytest, _pytest.python, _pytest.runner
-for m in sys.argv[1:]:
-    try: __import__(m)
-    except BaseException: pass
-LIMS = (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NPROC, resource.RLIMIT_CORE)
-out = os.fdopen(os.dup(1), 'w'); os.dup2(2, 1)
-for line in sys.stdin:
-    req = json.loads(line)
-    r, w = os.pipe()
-    os.write(w, req['token'].encode() + b'\n'); os.close(w)
-    sys.stdout.flush(); sys.stderr.flush(); out.flush()
-    t0 = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setsid()
-            os.dup2(r, 0)
-            for lim, v in zip(LIMS, req['limits'] + [0]):
-                if v >= 0: resource.setrlimit(lim, (v, v))
-            if req['uid'] is not None and os.getuid() != req['uid']:
-                os.setgroups([]); os.setgid(req['uid']); os.setuid(req['uid'])
-            os.chdir(req['cwd'])
-            fd = os.open(req['log'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            os.dup2(fd, 1); os.dup2(fd, 2)
-            os.environ.clear(); os.environ.update(req['env'])
-            sys.argv = ['pytest']
-            os._exit(int(pytest.main(req['args'])))
-        except BaseException:
-            os._exit(70)
-    os.close(r)
-    status, timed_out = None, False
-    while status is None:
-        done, st = os.waitpid(pid, os.WNOHANG)
-        if done: status = st
-        elif time.monotonic() - t0 > req['timeout']:
-            timed_out = True
-            try: os.killpg(pid, signal.SIGKILL)
-            except OSError: pass
-            status = os.waitpid(pid, 0)[1]
-        else: time.sleep(0.002)
-    try: os.killpg(pid, signal.SIGKILL)
-    except OSError: pass
-    out.write(json.dumps({'returncode': os.waitstatus_to_exitcode(status), 'timed_out': timed_out,
-                          'duration': time.monotonic() - t0}) + '\n'); out.flush()
-'''
-
 class WarmServer:
-    "A sandboxed process with pytest and `preload` imported that runs each test run in a forked child."
-    def __init__(self, base, isolation:str='bwrap', preload:tuple=()):
-        self.base, self.isolation = Path(base).resolve(), isolation
-        self.root = Path('/mnt/base') if isolation == 'bwrap' else self.base
-        argv = [sys.executable, '-c', _SERVER, *preload]
-        if isolation == 'bwrap': argv = _bwrap_argv(self.base, self.base, [], mount='/mnt/base') + argv
-        env = _run_env(self.root)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=env, cwd=self.base, text=True, start_new_session=True)
+    "A sandboxed process of `env` with pytest and `preload` imported that runs each test run in a forked child."
+    def __init__(
+        self,
+        base,  # directory under which every workspace of this server lies (mounted at /ws)
+        isolation:str='bwrap',
+        preload:tuple=(),  # modules to import once
+        env:PythonEnv|None=None,  # the tests' interpreter
+        corpora:dict|None=None,  # framework folder name -> knowledge corpus on the host
+    ):
+        self.base, self.isolation, self.env = Path(base).resolve(), isolation, env or own_python()
+        bwrap = isolation == 'bwrap'
+        self.root, self.harness = (WS_MOUNT, HARNESS_MOUNT) if bwrap else (str(self.base), str(harness_dir()))
+        argv = [self.env.python, f"{self.harness}/codebench_harness.py", 'serve', *preload]
+        if bwrap: argv = _bwrap_argv(self.env, [(self.base, WS_MOUNT)], corpora or {}, WS_MOUNT) + argv
+        self.errlog = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errlog,
+                                     env=_run_env(self.root, self.env), cwd=self.base, text=True, start_new_session=True)
 
     def alive(self) -> bool: return self.proc.poll() is None
 
-    def run(self, ws, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None) -> TestRun:
-        "Like `run_tests`, in a forked child of the server; `ws` must lie under the server's base directory."
-        ws, limits = Path(ws).resolve(), limits or Limits()
-        root = self.root/ws.relative_to(self.base)
-        token, before = secrets.token_hex(16), _digest_files(ws, test_files)
-        log_in_ws = ws/'.codebench.log'
-        req = dict(token=token, cwd=str(root), args=_pytest_args(root, test_files), env=_run_env(root), uid=uid, timeout=limits.timeout,
-                   log=str(root/'.codebench.log'), limits=[limits.cpu_seconds, limits.memory_mb << 20, limits.file_size_mb << 20,
-                                                          limits.processes if uid is not None else -1])
+    def _stderr(self) -> str:
+        self.errlog.seek(0)
+        return self.errlog.read()[-2000:].decode(errors='replace').strip()
+
+    def run(self, ws:Workspace, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None) -> TestRun:
+        "Like `run_tests`, in a forked child of the server; `ws.root` must lie directly under the server's base directory."
+        limits = limits or Limits()
+        run_root = f"{self.root}/{ws.root.name}"
+        req = _request(ws, run_root, test_files, limits, uid, self.env, self.harness)
+        guarded = _guarded_files(ws.code, test_files)
+        before = _digest_files(ws.code, guarded)
         t0 = time.perf_counter()
         try:
             self.proc.stdin.write(json.dumps(req) + '\n'); self.proc.stdin.flush()
             reply = json.loads(self.proc.stdout.readline() or 'null')
         except (BrokenPipeError, OSError, ValueError): reply = None
+        isolation = describe_isolation(self.isolation, self.env) + ', warm'
         if not isinstance(reply, dict):
+            why = f"the warm worker died (exit code {self.proc.poll()}): {self._stderr() or 'no message'}"
             self.close()
-            reply = dict(returncode=None, timed_out=False, duration=time.perf_counter() - t0)
-        run = TestRun(returncode=reply['returncode'], timed_out=reply['timed_out'], duration=reply['duration'],
-                      isolation=describe_isolation(self.isolation) + ', warm')
+            run = TestRun(duration=time.perf_counter() - t0, isolation=isolation, harness_error=why)
+        else:
+            run = TestRun(returncode=reply['returncode'], timed_out=reply['timed_out'], duration=reply['duration'], isolation=isolation,
+                          harness_error='' if reply['timed_out'] else harness_error(reply['status']))
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-        if log_in_ws.is_file(): shutil.copyfile(log_in_ws, log_path)
+        log_in_ws = ws.root/'.log'
+        if log_in_ws.is_file() and not log_in_ws.is_symlink(): shutil.copyfile(log_in_ws, log_path)
         else: Path(log_path).write_text('(the run left no log)\n')
-        return _collect(run, ws, test_files, before, token, Path(log_path))
+        return _collect(run, ws, guarded, before, req['token'], Path(log_path))
 
     def close(self):
-        try: self.proc.stdin.close()
-        except OSError: pass
+        for f in (self.proc.stdin, self.proc.stdout):
+            try: f.close()
+            except OSError: pass
         try: os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError): pass
         self.proc.wait()
+        self.errlog.close()

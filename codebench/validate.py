@@ -31,17 +31,22 @@ def validate_benchmark(
     weak_below:float=0.6,  # mutation score under which a task is listed as weak
     jobs:int|None=None, limits:Limits|None=None, require_sandbox:bool=False, progress:bool=True,
     warm:bool=True,  # warm workers for the stub and mutant runs
+    envs=None,  # an `EnvMap`: the tests' interpreter per framework and example (default: codebench's own)
+    fresh_census:bool=False,  # recompute the gold census even when cached
 ) -> pd.DataFrame:
     "One row per task: gold status, stub verdict, mutants killed; written to validate.csv / validate.json in `out`."
+    from codebench.envs import EnvMap
     report = parse_benchmark(root, framework, example)
     write_tasks(report, out)
     isolation, executor = choose_isolation(require_sandbox), LocalExecutor(jobs)
+    envs = envs or EnvMap(runs=out, root=root)
     rows = []
     by_ex = {}
     for t in report.tasks: by_ex.setdefault((t.framework, t.example), []).append(t)
     for (fw, ex), tasks in by_ex.items():
         d = Path(out)/fw/ex
-        census = compute_census(tasks, d, executor, limits, isolation, progress)
+        env = envs.env_for(fw, ex)
+        census = compute_census(tasks, d, executor, limits, isolation, progress, env, fresh_census, warm)
         comps, kinds = [], {}
         for t in tasks:
             texts = [stub_code(t.gold)] + [m.code for m in mutants(t.gold, n_mutants, seed)]
@@ -49,15 +54,15 @@ def validate_benchmark(
                 comps.append(Completion(t.task_id, VALIDATE_MODEL, i, text))
                 kinds[t.task_id, i] = 'stub' if i == 0 else 'mutant'
         results = evaluate_completions(tasks, comps, d/VALIDATE_MODEL/'results.jsonl', census, executor, limits, isolation,
-                                       progress=progress, warm=warm)
+                                       progress=progress, warm=warm, env=env)
         got = {(r.task_id, r.sample): r.verdict for r in results}
         for t in tasks:
             c = census[t.task_id]
-            muts = [got.get((t.task_id, i)) for i in range(1, n_mutants + 1) if (t.task_id, i) in kinds]
-            killed = sum(v is not None and v != 'pass' for v in muts)
-            rows.append(dict(task_id=t.task_id, gold='pass' if c.ok else 'broken', census_tests=len(c.tests),
+            muts = [v for i in range(1, n_mutants + 1) if (t.task_id, i) in kinds and (v := got.get((t.task_id, i))) not in (None, 'error')]
+            killed = sum(v != 'pass' for v in muts)
+            rows.append(dict(task_id=t.task_id, gold='pass' if c.ok else 'broken', cause=c.cause, census_tests=len(c.tests),
                              stub=got.get((t.task_id, 0), '-'), mutants=len(muts), killed=killed,
-                             mutation_score=killed / len(muts) if muts and c.ok else float('nan'), reason=c.reason))
+                             mutation_score=killed / len(muts) if muts and c.ok else float('nan'), reason=c.reason or c.weak))
     df = pd.DataFrame(rows)
     df['weak'] = (df.gold != 'pass') | (df.stub == 'pass') | (df.mutation_score < weak_below)
     Path(out).mkdir(parents=True, exist_ok=True)

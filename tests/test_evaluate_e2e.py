@@ -4,6 +4,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -89,26 +90,47 @@ def test_kill_minus_9_loses_nothing(tmp_path):
         assert len(rs) == 24
 
 
-def test_broken_tasks_are_reported_by_name(tmp_path, demo_root):
+def test_broken_tasks_and_failing_gold_tests_are_reported_by_name(tmp_path, demo_root):
     root = tmp_path / 'bench'
     shutil.copytree(demo_root / 'minirag', root / 'minirag')
     ex = root / 'minirag/test_examples/bm25_search'
     doc = ex / 'requirements/03_algorithm_and_core_methods.md'
     doc.write_text(doc.read_text().replace('code/tests/test_fusion.py', 'code/tests/test_fusoin.py', 1))  # typo: reciprocal_rank_fusion
     src = ex / 'code/minirag/text.py'
-    src.write_text(src.read_text().replace('t not in stopwords', 't in stopwords'))  # gold of tokenize now fails its tests
+    src.write_text(src.read_text().replace('t not in stopwords', 't in stopwords'))  # gold of tokenize now fails 4 of its tests
     runs = tmp_path / 'runs'
     run_cli('parse', root, '--out', runs)
     for args in (['prompts', runs], ['generate', runs, '-m', 'reference', '--n', '2']):
         assert run_cli(*args).returncode == 0
     r = run_cli('evaluate', runs, '-m', 'reference', '-e', 'bm25_search')
     assert r.returncode == 0, r.stderr
-    assert 'broken task minirag/bm25_search/reciprocal_rank_fusion: test file code/tests/test_fusoin.py does not exist' in r.stderr
-    assert 'broken task minirag/bm25_search/tokenize: the gold code fails' in r.stderr
+    assert ('broken task minirag/bm25_search/reciprocal_rank_fusion [test-file-missing]: test file code/tests/test_fusoin.py '
+            'does not exist (did you mean code/tests/test_fusion.py?)') in r.stderr
+    assert 'task minirag/bm25_search/tokenize: 4 test(s) do not pass with the gold and are left out: ' in r.stderr
+    assert 'test_tokenize_lowercases_and_drops_stopwords' in r.stderr and 'census/test_bm25.log' in r.stderr
+    assert 'test-file-missing' in r.stdout and 'scoreable' in r.stdout  # the census table
     m = json.loads((runs / 'minirag/bm25_search/reference/metrics.json').read_text())
-    assert set(m['broken_tasks']) == {'minirag/bm25_search/reciprocal_rank_fusion', 'minirag/bm25_search/tokenize',
-                                      'minirag/bm25_search/BM25Index.score'}  # BM25 uses tokenize: its gold fails too
-    assert m['total_functions'] == 1 and m['pass_at_k'] == {'pass@1': 1.0, 'pass@2': 1.0}
+    assert set(m['broken_tasks']) == {'minirag/bm25_search/reciprocal_rank_fusion'}
+    assert m['broken_causes'] == {'minirag/bm25_search/reciprocal_rank_fusion': 'test-file-missing'}
+    assert len(m['excluded_tests']['minirag/bm25_search/tokenize']) == 4
+    assert m['total_functions'] == 3 and m['pass_at_k'] == {'pass@1': 1.0, 'pass@2': 1.0}
+
+
+def test_summary_table_keeps_its_columns_when_an_example_is_all_broken(tmp_path, demo_root):
+    root = tmp_path / 'bench'
+    shutil.copytree(demo_root / 'minirl', root / 'minirl')
+    doc = root / 'minirl/test_examples/ppo_step/requirements/03_algorithm_and_core_methods.md'
+    doc.write_text(doc.read_text().replace('code/tests/', 'code/missing/'))
+    runs = tmp_path / 'runs'
+    run_cli('parse', root, '--out', runs)
+    for args in (['prompts', runs], ['generate', runs, '-m', 'reference', '--n', '1']):
+        assert run_cli(*args).returncode == 0
+    r = run_cli('evaluate', runs, '-m', 'reference')
+    assert r.returncode == 0, r.stderr
+    header, *rows = r.stdout.split('\n\n')[0].strip().splitlines()[1:]
+    assert header.split() == ['example', 'functions', 'broken', 'weak', 'completions', 'passed', 'pass@1', 'avg_pass_ratio', 'errors']
+    ppo = next(l for l in rows if 'ppo_step' in l).split()
+    assert ppo[1:4] == ['0', '4', '0'] and ppo[6] == '-'
 
 
 def test_validate_cli(tmp_path):
@@ -141,3 +163,14 @@ def test_koco_import_cli(tmp_path):
     assert r.returncode == 0
     metrics = json.loads((tmp_path / 'algorithm_methods_data_ppo_step_result.metrics.json').read_text())
     assert metrics['pass_at_k'] == {'pass@1': 1.0} and metrics['total_passed'] == 4
+
+
+def test_evaluate_leaves_no_unclosed_files(tmp_path):
+    runs = tmp_path / 'runs'
+    for args in (['parse', '--out', runs, '-f', 'minirl', '-e', 'ppo_step'], ['prompts', runs], ['generate', runs, '-m', 'stub', '--n', '1']):
+        assert run_cli(*args).returncode == 0
+    for warm in ([], ['--no-warm']):
+        r = subprocess.run([sys.executable, '-X', 'dev', '-W', 'always::ResourceWarning', '-m', 'codebench.cli', 'evaluate', str(runs),
+                            '-m', 'stub', '--rerun', 'all', *warm], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        assert 'ResourceWarning' not in r.stderr, r.stderr

@@ -1,4 +1,4 @@
-"""Completions that attack the harness. Each must end as fail/timeout, leave the benchmark untouched, and let the run go on."""
+"""Completions that attack the harness. Each must end as fail, timeout or tampered, leave the benchmark untouched, and let the run go on."""
 import socket
 import threading
 from pathlib import Path
@@ -112,18 +112,24 @@ def test_hostile_completions(tmp_path, demo_root, listener, warm):
                                                           limits=limits, isolation=isolation, progress=False, warm=warm)}
     verdicts = {n: (results[i].verdict, results[i].detail) for i, n in enumerate(names)}
     assert len({results[i].key for i in range(len(names))}) == len(names)  # every attack was spliced and run on its own
-    assert all(v in ('fail', 'timeout') for v, _ in verdicts.values()), verdicts
+    assert all(v in ("fail", "timeout", "tampered") for v, _ in verdicts.values()), verdicts
     assert results[len(names)].verdict == 'pass', results[len(names)]
     assert verdicts['infinite_loop'][0] == 'timeout'
     assert 'no valid report' in verdicts['os_exit_at_import'][1] and 'no valid report' in verdicts['os_exit_in_function'][1]
-    assert 'replaced test-framework functions' in verdicts['patch_pytest'][1]
-    assert 'replaced test-framework functions' in verdicts['patch_unittest'][1]
+    assert verdicts['patch_pytest'][0] == 'tampered' and 'replaced test-framework functions' in verdicts['patch_pytest'][1]
+    assert verdicts['patch_unittest'][0] == 'tampered' and 'replaced test-framework functions' in verdicts['patch_unittest'][1]
     assert 'no valid report' in verdicts['forge_report'][1]
     assert 'skipped' in verdicts['pytest_skip'][1]
     assert hits == [], 'a completion reached the network'
     assert tree_hash(demo_root) == before
     assert (d / 'census.jsonl').read_bytes() == census_before
     assert not Path('/tmp/codebench-evil.txt').exists()
-    assert all(r.isolation.startswith('bwrap') and (', warm' in r.isolation) == warm for r in results.values() if r.isolation)
+    assert all(r.isolation.startswith('bwrap') for r in results.values() if r.isolation)
+    rerun = {n for i, n in enumerate(names) if 'cold rerun after a failed warm run' in results[i].isolation}
+    if warm:  # a warm run that leaves no report is run again cold before it is judged: the same verdict, never the worker's fault
+        assert rerun == {'os_exit_at_import', 'os_exit_in_function', 'forge_report', 'kill_parent_group', 'delete_own_workspace'}, rerun
+        assert all(', warm' in results[i].isolation for i, n in enumerate(names) if n not in rerun and results[i].isolation)
+    else:
+        assert not rerun and not any(', warm' in r.isolation for r in results.values())
     logs = [Path(r.log_path) for r in results.values() if r.log_path]
     assert max(p.stat().st_size for p in logs if p.exists()) <= 33 * 2**20  # the output flood was cut at the file-size limit

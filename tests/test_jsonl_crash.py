@@ -27,6 +27,7 @@ def test_kill_and_resume(tmp_path):
     for _ in range(40): proc.stdout.readline()  # let it write a while
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    proc.stdout.close()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # a torn line may or may not have happened
         first = len(read_jsonl(path))

@@ -125,7 +125,7 @@ def test_errors_name_document_and_line(bench):
             "`bad_loc`: '## Function Implementation': expected a location like 'code/<path>.py:line A-B', found 'see the source'",
         (doc, line_of(DOC_A, 'code/pkg/nope.py'), 'error'): '`no_file`: source file code/pkg/nope.py does not exist in ex',
         (doc, line_of(DOC_A, '`code/pkg/mod.py:line 1-1`'), 'error'):
-            '`ghost` is not defined in the file, and lines 1-1 are not a block of whole statements (code/pkg/mod.py)',
+            '`ghost` is not defined in the file, and lines 1-1 are neither one whole function nor a run of whole statements inside one (code/pkg/mod.py)',
         (doc, line_of(DOC_A, 'code/pkg/broken.py'), 'error'): '`broken_src`: code/pkg/broken.py:1 does not parse: invalid syntax',
         ('04_more_algorithms.md', 0, 'error'): 'the document is empty',
     }
