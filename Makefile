@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 RUNS   ?= runs/demo
 JOBS   ?= auto
 
-.PHONY: demo bench test vllm-env check-sync nbtest pytest export readme lab clean help
+.PHONY: demo bench test vllm-env check-sync nbtest pytest export readme lab clean help koco koco-envs
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
@@ -34,6 +34,15 @@ demo: $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the o
 
 bench: $(VENV)/.dev  ## evaluation throughput: serial fresh-interpreter evaluator vs pool + dedup (+ warm workers)
 	$(BIN)/python tests/bench_evaluate.py
+
+# the real benchmark (opt-in): KOCO_ROOT=<folder holding KOCO-bench-en/ and KOCO-bench-ch/>
+KOCO_FRAMEWORKS ?= verl smolagents raganything open-r1 tensorrt_model_optimizer
+koco-envs: $(VENV)/.dev  ## build the tests' environments of the five KOCO-bench frameworks (codebench env build; ~20 GB, ~20 min)
+	for f in $(KOCO_FRAMEWORKS); do $(BIN)/codebench env build $$f || exit 1; done
+
+koco: $(VENV)/.dev  ## the real-benchmark acceptance suite (needs KOCO_ROOT; the census part needs `make koco-envs`)
+	@test -n "$(KOCO_ROOT)" || { echo "set KOCO_ROOT to the folder holding KOCO-bench-en/ and KOCO-bench-ch/"; exit 2; }
+	$(BIN)/python -m pytest -v -s tests/test_koco.py
 
 # vLLM (CPU build) lives in its own environment: its pins differ from the rest of the stack
 VLLM_VENV ?= .venv-vllm

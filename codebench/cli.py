@@ -244,7 +244,7 @@ def _add_filters(sp):
 def _add_eval_options(sp, s):
     sp.add_argument('--jobs', '-j', type=int, default=None, help='concurrent sandboxed test runs (default: number of cores)')
     sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
-    sp.add_argument('--memory-mb', type=int, default=4096, help='address-space limit per test run')
+    sp.add_argument('--memory-mb', type=int, default=4096, help='memory a test run may allocate (RLIMIT_DATA)')
     sp.add_argument('--require-sandbox', action='store_true', help='refuse to run tests without bubblewrap')
     sp.add_argument('--no-warm', dest='warm', action='store_false',
                     help='a fresh interpreter per test run instead of warm workers (pre-imported test dependencies, a fork per run)')

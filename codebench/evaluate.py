@@ -15,8 +15,10 @@ import sys
 import tempfile
 import threading
 import traceback
+import warnings
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -31,9 +33,9 @@ from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, choose_isolation, 
 from .splice import splice
 
 # %% auto #0
-__all__ = ['GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job', 'Outcome', 'judge', 'run_job', 'preload_modules', 'WarmPool',
-           'warm_pool', 'LocalExecutor', 'RayExecutor', 'broken_cause', 'Census', 'task_digest', 'compute_census',
-           'census_frame', 'census_summary', 'evaluate_completions', 'evaluate']
+__all__ = ['MAX_POOLS', 'GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job', 'Outcome', 'judge', 'run_job', 'preload_modules',
+           'WarmPool', 'warm_pool', 'close_warm_pools', 'LocalExecutor', 'RayExecutor', 'broken_cause', 'Census',
+           'task_digest', 'compute_census', 'census_frame', 'census_summary', 'evaluate_completions', 'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
 @dataclass
@@ -81,7 +83,7 @@ def judge(run:TestRun, census:list) -> Outcome:
     bad = [f"{t.rsplit('::', 1)[-1]}: {o}" for t, o in tests.items() if o != 'passed']
     return Outcome('fail', tests, ratio, detail='; '.join(bad[:3]) + (f' (+{len(bad) - 3} more)' if len(bad) > 3 else ''), **base)
 
-# %% ../nbs/07_evaluate.ipynb #594c464d
+# %% ../nbs/07_evaluate.ipynb #4e3a585e
 _WS_BASE = None
 
 def _workspace_base() -> Path:
@@ -100,7 +102,8 @@ def _run_once(job:Job, env:PythonEnv, link:bool, warm) -> TestRun:
     try:
         try: ws = make_workspace(job.code_dir, root, job.files, link=link and uid is not None, owner=uid, mounted=job.isolation == 'bwrap')
         except OSError as e: return TestRun(harness_error=f"could not build the workspace: {e}")
-        if warm: return warm.server().run(ws, job.test_files, job.log_path, job.limits, uid)
+        if warm:
+            with warm.server() as server: return server.run(ws, job.test_files, job.log_path, job.limits, uid)
         return run_tests(ws, job.test_files, job.log_path, job.limits, job.isolation, uid, env)
     finally: shutil.rmtree(root, ignore_errors=True)
 
@@ -130,47 +133,87 @@ def _corpus_names(corpus:Path, depth:int=4) -> set:
         out |= {d for d in dirs if (Path(here)/d/'__init__.py').is_file()} | {f[:-3] for f in files if f.endswith('.py')}
     return out
 
+def _imports(path:Path, everywhere:bool) -> set:
+    "Top-level names a file imports: anywhere in it, or only at module level (also under a module-level `try` or `if`)."
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # invalid escapes and the like in the project's files are not ours to report
+            tree = ast.parse(path.read_text(encoding='utf-8'))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError): return set()
+    def module_level(stmts):
+        for s in stmts:
+            yield s
+            if isinstance(s, (ast.Try, ast.If)):
+                for part in (s.body, s.orelse, getattr(s, 'finalbody', []), *[h.body for h in getattr(s, 'handlers', [])]):
+                    yield from module_level(part)
+    names = set()
+    for n in (ast.walk(tree) if everywhere else module_level(tree.body)):
+        if isinstance(n, ast.Import): names |= {a.name.split('.')[0] for a in n.names}
+        elif isinstance(n, ast.ImportFrom) and n.module and not n.level: names.add(n.module.split('.')[0])
+    return names
+
 def preload_modules(tasks:list) -> tuple:
-    "Top-level modules imported by the tasks' test and source files, minus the project's and the corpus's own."
+    "Modules imported by the tasks' test and source files and, at module level, by the project; minus the project's and the corpus's own."
     names = set()
     for t in tasks:
-        for rel in {t.source_path, *t.test_paths}:
-            p = Path(t.example_dir)/rel
-            try: tree = ast.parse(p.read_text(encoding='utf-8'))
-            except (OSError, SyntaxError, UnicodeDecodeError): continue
-            for n in ast.walk(tree):
-                if isinstance(n, ast.Import): names |= {a.name.split('.')[0] for a in n.names}
-                elif isinstance(n, ast.ImportFrom) and n.module and not n.level: names.add(n.module.split('.')[0])
+        for rel in {t.source_path, *t.test_paths}: names |= _imports(Path(t.example_dir)/rel, True)
+    for code in {t.code_dir for t in tasks}:
+        for p in Path(code).rglob('*.py'): names |= _imports(p, False)
     own = {p.stem for t in tasks for p in Path(t.code_dir).rglob('*') if p.suffix == '.py' or p.is_dir()}
     for corpus in {c for t in tasks if (c := layout_of(t.code_dir)[1])}: own |= _corpus_names(corpus)
     return tuple(sorted(names - own - {'codebench'}))
 
 class WarmPool:
-    "One `WarmServer` per thread, of one interpreter, created on first use and restarted if it died."
+    "Warm servers of one interpreter: one per run in flight, started on first use, reused while alive."
     def __init__(self, isolation:str, preload:tuple=(), env:PythonEnv|None=None, corpora:dict|None=None):
         self.isolation, self.preload, self.env, self.corpora = isolation, preload, env or own_python(), corpora or {}
         self.base = Path(tempfile.mkdtemp(prefix='codebench-warm-'))
         os.chmod(self.base, 0o711)
-        self._local, self._all = threading.local(), []
+        self._idle, self._all, self._lock, self.closed = [], [], threading.Lock(), False
 
-    def server(self) -> WarmServer:
-        s = getattr(self._local, 'server', None)
-        if s is None or not s.alive():
-            s = self._local.server = WarmServer(self.base, self.isolation, self.preload, self.env, self.corpora)
-            self._all.append(s)
-        return s
+    @contextmanager
+    def server(self):
+        "An idle live server for one run (a new one if none is idle); it goes back to the pool afterwards."
+        with self._lock:
+            while self._idle and not self._idle[-1].alive(): self._idle.pop().close()
+            s = self._idle.pop() if self._idle else None
+        if s is None:
+            s = WarmServer(self.base, self.isolation, self.preload, self.env, self.corpora)
+            with self._lock: self._all.append(s)
+        try: yield s
+        finally:
+            with self._lock:
+                if s.alive() and not self.closed: self._idle.append(s)
 
     def close(self):
-        for s in self._all: s.close()
+        with self._lock: self.closed, servers = True, list(self._all)
+        for s in servers: s.close()
         shutil.rmtree(self.base, ignore_errors=True)
 
+_POOLS, _POOLS_LOCK, MAX_POOLS = {}, threading.Lock(), 2
+
 def warm_pool(tasks:list, isolation:str, env:PythonEnv) -> WarmPool:
-    "A pool for the jobs of `tasks` (one example): their interpreter, preloads and knowledge corpus."
+    "The pool for the jobs of `tasks` (one example): their interpreter, preloads and knowledge corpus; shared by later calls."
     corpora = {}
     for t in tasks:
         rel, corpus = layout_of(t.code_dir)
-        if corpus: corpora[rel.split('/')[0]] = corpus
-    return WarmPool(isolation, preload_modules(tasks), env, corpora)
+        if corpus: corpora[rel.split('/')[0]] = str(corpus)
+    key = (isolation, env.python, env.digest, preload_modules(tasks), tuple(sorted(corpora.items())))
+    with _POOLS_LOCK:
+        pool = _POOLS.pop(key, None)
+        if pool is None or pool.closed: pool = WarmPool(isolation, key[3], env, corpora)
+        _POOLS[key] = pool  # most recently used last
+        old = [k for k in _POOLS if k != key][:max(0, len(_POOLS) - MAX_POOLS)]
+        evicted = [_POOLS.pop(k) for k in old]
+    for p in evicted: p.close()
+    return pool
+
+def close_warm_pools():
+    "Stop every warm server (also at exit)."
+    with _POOLS_LOCK: pools = list(_POOLS.values()); _POOLS.clear()
+    for p in pools: p.close()
+
+atexit.register(close_warm_pools)
 
 # %% ../nbs/07_evaluate.ipynb #2a9c9625
 class LocalExecutor:
@@ -194,18 +237,23 @@ class RayExecutor:
             done, pending = self.ray.wait(pending, num_returns=1)
             yield self.ray.get(done[0])
 
-# %% ../nbs/07_evaluate.ipynb #0ac05601
+# %% ../nbs/07_evaluate.ipynb #6b8073d6
 GPU_ONLY = ('flash_attn', 'transformer_engine', 'tensorrt', 'tripy', 'apex', 'cupy', 'pynvml', 'xformers', 'deep_gemm', 'mamba_ssm')
 _GPU_RE = re.compile(r'CUDA|cuda|NVIDIA driver|nvidia-smi|NCCL|cuDNN|GPU', re.I)
 _NET_RE = re.compile(r'Temporary failure in name resolution|Name or service not known|Network is unreachable|'
                      r'Failed to establish a new connection|ConnectError|ConnectionError|OfflineModeIsEnabled|'
                      r"We couldn't connect to|LocalEntryNotFoundError|huggingface\.co|offline mode", re.I)
-_MOD_RE = re.compile(r"No module named '([\w.]+)'")
+_MOD_RE = re.compile(r"No module named '([\w.]+)'|No package metadata was found for ([\w.-]+)")
 
-def broken_cause(messages:list, timed_out:bool=False, collection:bool=False) -> tuple:
+def broken_cause(
+    messages:list,  # messages of the tests that did not pass
+    timed_out:bool=False, collection:bool=False, all_skipped:bool=False,
+    log:str='',  # the run's output: when every test was skipped, what the test file printed about its failed import
+) -> tuple:
     "`(cause, detail)` of a task whose gold passed no test, from the messages of its failed, erroring and skipped tests."
     if timed_out: return 'timeout', 'the gold run timed out'
-    mods = sorted({m for msg in messages for m in _MOD_RE.findall(msg)})
+    if all_skipped: messages = messages + [l for l in log.splitlines() if _MOD_RE.search(l)]
+    mods = sorted({(a or b).replace('-', '_') for msg in messages for a, b in _MOD_RE.findall(msg)})
     gpu = [m for m in mods if m.split('.')[0] in GPU_ONLY]
     if gpu: return 'needs-gpu', f"GPU-only package {gpu[0]} is not installed"
     if any(_GPU_RE.search(m) for m in messages): return 'needs-gpu', _first_line(next(m for m in messages if _GPU_RE.search(m)))
@@ -213,10 +261,11 @@ def broken_cause(messages:list, timed_out:bool=False, collection:bool=False) -> 
     if any(_NET_RE.search(m) for m in messages): return 'needs-network', _first_line(next(m for m in messages if _NET_RE.search(m)))
     why = _first_line(messages[0]) if messages else ''
     if collection: return 'collection-error', why or 'the test file does not import'
+    if all_skipped: return 'all-skipped', f"every test was skipped ({why or 'no reason given'}); the project probably did not import"
     return 'gold-fails', why or 'no test passed with the gold code'
 
 # %% ../nbs/07_evaluate.ipynb #219ff921
-CENSUS_RULES = 2  # bumped when the census rules change: old caches are recomputed
+CENSUS_RULES = 3  # bumped when the census rules change: old caches are recomputed
 
 @dataclass
 class Census(Record):
@@ -227,7 +276,7 @@ class Census(Record):
     reason: str = ''  # why the task is broken
     digest: str = ''  # source + test files + environment + rules the census was computed from
     log_path: str = ''
-    cause: str = ''  # broken: 'no-tests', 'test-file-missing', 'dependency-missing', 'needs-gpu', 'needs-network', 'collection-error', 'gold-fails', 'timeout', 'crash', 'harness-error'
+    cause: str = ''  # broken: one of `CAUSES`
     excluded: dict = field(default_factory=dict)  # tests that did not pass with the gold -> 'outcome: message'
     stub_passes: list = field(default_factory=list)  # census tests that a NotImplementedError stub passes (tests of other functions)
     weak: str = ''  # set when a stub passes every census test: the task cannot tell a stub from an implementation
@@ -253,7 +302,7 @@ def _structural_census(task:Task) -> tuple:
     if not all(p.startswith('code/') for p in task.test_paths): return 'test-file-missing', 'test files must lie under code/'
     return '', ''
 
-# %% ../nbs/07_evaluate.ipynb #c24be411
+# %% ../nbs/07_evaluate.ipynb #27af0432
 def _gold_census(task:Task, run:TestRun, dig:str, log:str, python:str) -> Census:
     "A task's census from its gold run."
     passed = sorted(t for t, o in run.tests.items() if o == 'passed')
@@ -267,7 +316,8 @@ def _gold_census(task:Task, run:TestRun, dig:str, log:str, python:str) -> Census
     else:
         msgs = [run.messages.get(t, '') for t, o in run.tests.items() if o != 'passed']
         collection = any(o == 'error' and '::' not in t for t, o in run.tests.items()) or not run.tests
-        c.cause, c.reason = broken_cause(msgs, collection=collection)
+        skipped = bool(run.tests) and all(o == 'skipped' for o in run.tests.values())
+        c.cause, c.reason = broken_cause(msgs, collection=collection, all_skipped=skipped, log=run.log_tail)
     c.reason += f"; see {log}"
     return c
 
@@ -278,7 +328,7 @@ def _stub_verdict(c:Census, run:TestRun) -> Census:
         c.weak = 'a NotImplementedError stub passes every census test: the target may be wrong, or the tests never call it'
     return c
 
-# %% ../nbs/07_evaluate.ipynb #a505980b
+# %% ../nbs/07_evaluate.ipynb #0754053b
 def compute_census(
     tasks:list,  # tasks of one example
     run_dir,  # the example's run directory; the census is cached in census.jsonl there
@@ -294,7 +344,8 @@ def compute_census(
     out, todo = {}, defaultdict(list)
     for t in tasks:
         dig = task_digest(t, env)
-        if t.task_id in cache and cache[t.task_id].digest == dig: out[t.task_id] = cache[t.task_id]; continue
+        hit = cache.get(t.task_id)
+        if hit and hit.digest == dig and hit.cause != 'harness-error': out[t.task_id] = hit; continue  # the harness's failures are retried
         cause, reason = _structural_census(t)
         if cause: out[t.task_id] = Census(t.task_id, False, reason=reason, digest=dig, cause=cause, python=env.python)
         else: todo[(t.example_dir, tuple(t.test_paths))].append((t, dig))
@@ -307,29 +358,26 @@ def compute_census(
         gold[key] = (mk(key, group[0][0], {}, log), group)
     executor = executor or LocalExecutor()
     todo_tasks = [t for g in todo.values() for t, _ in g]
-    pool = warm_pool(todo_tasks, isolation, env) if warm and todo_tasks and isinstance(executor, LocalExecutor) else None
+    pool = warm_pool(tasks, isolation, env) if warm and todo_tasks and isinstance(executor, LocalExecutor) else None
     fn = partial(run_job, warm=pool) if pool else run_job
-    try:
-        for job, run in tqdm(executor.imap_unordered(fn, [j for j, _ in gold.values()]), total=len(gold), desc='gold runs',
-                             disable=not progress or not gold, leave=False):
-            for t, dig in gold[job.key][1]: out[t.task_id] = _gold_census(t, run, dig, job.log_path, env.python)
-        stubs = []
-        for t in todo_tasks:
-            c = out[t.task_id]
-            s = splice(t, stub_code(t.gold)) if c.ok else None
-            if s is not None and s.ok:
-                stubs.append(mk(t.task_id, t, {_code_rel(t.source_path): s.source}, run_dir/'census'/f"stub__{_safe(t.name)}.log"))
-        for job, run in tqdm(executor.imap_unordered(fn, stubs), total=len(stubs), desc='stub runs', disable=not progress or not stubs,
-                             leave=False):
-            _stub_verdict(out[job.key], run)
-    finally:
-        if pool: pool.close()
+    for job, run in tqdm(executor.imap_unordered(fn, [j for j, _ in gold.values()]), total=len(gold), desc='gold runs',
+                         disable=not progress or not gold, leave=False):
+        for t, dig in gold[job.key][1]: out[t.task_id] = _gold_census(t, run, dig, job.log_path, env.python)
+    stubs = []
+    for t in todo_tasks:
+        c = out[t.task_id]
+        s = splice(t, stub_code(t.gold)) if c.ok else None
+        if s is not None and s.ok:
+            stubs.append(mk(t.task_id, t, {_code_rel(t.source_path): s.source}, run_dir/'census'/f"stub__{_safe(t.name)}.log"))
+    for job, run in tqdm(executor.imap_unordered(fn, stubs), total=len(stubs), desc='stub runs', disable=not progress or not stubs,
+                         leave=False):
+        _stub_verdict(out[job.key], run)
     write_jsonl(run_dir/'census.jsonl', [out[t.task_id] for t in tasks])
     return out
 
-# %% ../nbs/07_evaluate.ipynb #b26e2f0e
-CAUSES = ('test-file-missing', 'no-tests', 'dependency-missing', 'needs-gpu', 'needs-network', 'collection-error', 'gold-fails',
-          'timeout', 'crash', 'harness-error')
+# %% ../nbs/07_evaluate.ipynb #8857aae0
+CAUSES = ('test-file-missing', 'no-tests', 'dependency-missing', 'needs-gpu', 'needs-network', 'collection-error', 'all-skipped',
+          'gold-fails', 'timeout', 'crash', 'harness-error')
 
 def census_frame(runs, framework:str|None=None, example:str|None=None) -> pd.DataFrame:
     "One row per task that has a census under `runs`: scoreable or its cause, census size, tests left out, stub passes, weak."
@@ -377,7 +425,7 @@ def _pending(results_path:Path, census:dict, rerun:str) -> list:
     if len(keep) < len(old): write_jsonl(results_path, keep)
     return keep
 
-# %% ../nbs/07_evaluate.ipynb #0b709010
+# %% ../nbs/07_evaluate.ipynb #14a91600
 def evaluate_completions(
     tasks:list,  # tasks of one example
     completions:list,  # `Completion`s to evaluate
@@ -426,9 +474,7 @@ def evaluate_completions(
             batch = [_result(c, job.key, o, job.log_path, census[c.task_id].digest) for c in groups[job.key]]
             append_jsonl(results_path, batch)
             bar.update(len(batch))
-    finally:
-        bar.close()
-        if pool: pool.close()
+    finally: bar.close()
     want = {(c.task_id, c.sample) for c in completions}
     return [r for r in read_jsonl(results_path, Result) if (r.task_id, r.sample) in want]
 

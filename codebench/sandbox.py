@@ -5,6 +5,7 @@
 # %% ../nbs/05_sandbox.ipynb #d51a97fd
 from __future__ import annotations
 
+import glob
 import hashlib
 import itertools
 import json
@@ -18,6 +19,7 @@ import tempfile
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -34,11 +36,11 @@ class Limits:
     "Resource limits of one test run."
     timeout: float = 60.0  # wall-clock seconds; the process group is killed after it
     cpu_seconds: int = 120  # RLIMIT_CPU
-    memory_mb: int = 4096  # RLIMIT_AS (address space)
+    memory_mb: int = 4096  # RLIMIT_DATA: memory the run allocates (not address space, which CUDA libraries reserve by gigabytes)
     file_size_mb: int = 128  # RLIMIT_FSIZE: no file (log included) grows beyond this
     processes: int = 256  # RLIMIT_NPROC of the run's own uid (threads count too)
 
-# %% ../nbs/05_sandbox.ipynb #4487baa4
+# %% ../nbs/05_sandbox.ipynb #b64f99b2
 class EnvError(RuntimeError):
     "An interpreter that cannot run the tests (missing, broken, or without pytest)."
 
@@ -203,12 +205,12 @@ def make_workspace(
                 if not p.is_symlink() and p.stat().st_nlink == 1: os.chown(p, owner, -1)  # fresh files only; links stay root's
     return ws
 
-# %% ../nbs/05_sandbox.ipynb #7eedb39a
+# %% ../nbs/05_sandbox.ipynb #4d71dc89
 HARNESS = r'''
 """codebench's test-run harness; it runs in the tests' own interpreter, where codebench need not be installed."""
 import json, os, resource, signal, sys, time, traceback
 
-LIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NPROC)
+LIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_DATA, resource.RLIMIT_FSIZE, resource.RLIMIT_NPROC)
 
 def setup(req):
     "Everything before the project's code runs; a failure here is the harness's."
@@ -222,7 +224,8 @@ def setup(req):
     import tempfile; tempfile.tempdir = None  # chosen again, from the run's own TMPDIR
     sys.path[0] = os.getcwd()  # as `python -m pytest` has it
     if req['harness'] not in sys.path: sys.path.append(req['harness'])
-    import pytest, codebench_plugin  # noqa: F401 (both must import)
+    import importlib.util, pytest
+    if importlib.util.find_spec('codebench_plugin') is None: raise ImportError(f"codebench_plugin is not in {req['harness']}")
     return pytest
 
 def run(req, status):
@@ -323,18 +326,21 @@ def _run_env(run_root:str, env:PythonEnv) -> dict:
 def _bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str) -> list:
     "bubblewrap's arguments: the runtime, the interpreter, the harness, `corpora` (mount name -> host dir) and `rw` (host, mount) pairs."
     argv = ['bwrap', '--die-with-parent', '--new-session', '--unshare-pid', '--unshare-net', '--unshare-ipc',
-            '--unshare-uts', '--unshare-cgroup-try', '--dev', '/dev', '--proc', '/proc', '--perms', '1777', '--tmpfs', '/tmp']
-    made = {'/', '/dev', '/proc', '/tmp'}
+            '--unshare-uts', '--unshare-cgroup-try', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/dev/shm', '--proc', '/proc',
+            '--perms', '1777', '--tmpfs', '/tmp']
+    dirs, bound = {'/', '/dev', '/dev/shm', '/proc', '/tmp'}, set()  # directories the sandbox has; host paths shown at the same place
+    under = lambda p, roots: any(p == r or p.startswith(r.rstrip('/') + '/') for r in roots)
     def mount(kind, host, dest):  # parents as world-traversable directories (bwrap would make them 0700)
-        for d in [*reversed(Path(dest).parents)]:
-            if str(d) not in made and not any(str(d) == p or str(d).startswith(p + '/') for p in _SYSTEM_RO if p in made):
-                argv.extend(['--perms', '0755', '--dir', str(d)]); made.add(str(d))
-        argv.extend([kind, str(host), dest]); made.add(dest)
+        for d in map(str, reversed(Path(dest).parents)):
+            if d not in dirs and not under(d, bound): argv.extend(['--perms', '0755', '--dir', d]); dirs.add(d)
+        argv.extend([kind, str(host), dest]); dirs.add(dest)
+        if str(host) == dest: bound.add(dest)
     for p in _SYSTEM_RO:
-        if os.path.islink(p): argv.extend(['--symlink', os.readlink(p), p]); made.add(p)
+        if os.path.islink(p): argv.extend(['--symlink', os.readlink(p), p]); dirs.add(p)
         elif os.path.exists(p): mount('--ro-bind', p, p)
+    for dev in sorted(glob.glob('/dev/nvidia*')): argv.extend(['--dev-bind', dev, dev])  # GPUs, where there are any
     for r in env.roots:
-        if r not in made and not any(r.startswith(p + '/') for p in made if p != '/'): mount('--ro-bind', r, r)
+        if not under(r, bound): mount('--ro-bind', r, r)
     mount('--ro-bind', harness_dir(), HARNESS_MOUNT)
     for name, host in sorted(corpora.items()): mount('--ro-bind', host, f"{CORPUS_MOUNT}/{name}")
     for host, dest in rw: mount('--bind', host, dest)
@@ -358,7 +364,7 @@ class TestRun:
     isolation: str = ''
 
 def _pytest_args(run_root:str, code:str, test_files:list) -> list:
-    return ['-q', '-p', 'no:cacheprovider', '-p', 'codebench_plugin', f'--codebench-report={run_root}/.report.json',
+    return ['-q', '--capture=tee-sys', '-p', 'no:cacheprovider', '-p', 'codebench_plugin', f'--codebench-report={run_root}/.report.json',
             '-o', 'addopts=', f'--rootdir={code}', *test_files]
 
 def _request(ws:Workspace, run_root:str, test_files:list, limits:Limits, uid:int|None, env:PythonEnv, harness:str) -> dict:
@@ -451,6 +457,12 @@ def _tail(path:Path, n:int=4000) -> str:
         return f.read().decode('utf-8', errors='replace')
 
 # %% ../nbs/05_sandbox.ipynb #b14c7c15
+_SPAWNER = ThreadPoolExecutor(1, thread_name_prefix='codebench-spawn')
+
+def _spawn(argv:list, **kwargs) -> subprocess.Popen:
+    "Start a long-lived process from one long-lived thread: bwrap's `--die-with-parent` fires when the *thread* that started it ends."
+    return _SPAWNER.submit(subprocess.Popen, argv, **kwargs).result()
+
 class WarmServer:
     "A sandboxed process of `env` with pytest and `preload` imported that runs each test run in a forked child."
     def __init__(
@@ -467,8 +479,8 @@ class WarmServer:
         argv = [self.env.python, f"{self.harness}/codebench_harness.py", 'serve', *preload]
         if bwrap: argv = _bwrap_argv(self.env, [(self.base, WS_MOUNT)], corpora or {}, WS_MOUNT) + argv
         self.errlog = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errlog,
-                                     env=_run_env(self.root, self.env), cwd=self.base, text=True, start_new_session=True)
+        self.proc = _spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errlog,
+                           env=_run_env(self.root, self.env), cwd=self.base, text=True, start_new_session=True)
 
     def alive(self) -> bool: return self.proc.poll() is None
 

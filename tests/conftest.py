@@ -20,13 +20,13 @@ def tree_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def run_cli(*args, env=None, cwd=None):
-    "Run the installed `codebench` console script; return the CompletedProcess."
+def run_cli(*args, env=None, cwd=None, timeout=600):
+    "Run the installed `codebench` console script; return the CompletedProcess (`timeout` is a hang guard, not a target)."
     full_env = {k: v for k, v in os.environ.items() if k not in
                 ('DATA_DIR', 'OUTPUT_DIR', 'NUM_COMPLETIONS', 'DEBUG')}
     full_env.update(env or {})
     return subprocess.run([str(BIN / 'codebench'), *map(str, args)], capture_output=True, text=True,
-                          env=full_env, cwd=cwd, timeout=120)
+                          env=full_env, cwd=cwd, timeout=timeout)
 
 
 @pytest.fixture

@@ -1,0 +1,98 @@
+"""The real KOCO-bench, opt-in: `KOCO_ROOT=<folder holding KOCO-bench-en/ and KOCO-bench-ch/> make koco`.
+
+Parsing needs only the benchmark. The census test needs the tests' environments (`codebench env build <framework>`
+for each framework; `make koco-envs` builds them all) and takes about half an hour on two cores: it runs the gold and a
+stub of every task warm and cold, and checks that both agree, that the gold passes every scoreable task, and that a
+stub fails every task that is not flagged weak.
+"""
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from codebench.core import read_jsonl
+from codebench.parse import parse_benchmark
+from codebench.splice import splice
+
+from conftest import run_cli, tree_hash
+
+KOCO = os.environ.get('KOCO_ROOT')
+pytestmark = pytest.mark.skipif(not KOCO, reason='KOCO_ROOT is not set: the real-benchmark suite is opt-in (see README, `make koco`)')
+SETS = {'en': ('KOCO-bench-en/domain_code_generation', 131), 'ch': ('KOCO-bench-ch/domain_code_generation', 133)}
+FRAMEWORKS = {'verl', 'open-r1', 'smolagents', 'raganything', 'tensorrt_model_optimizer'}
+MIN_SCOREABLE = 100  # of the 131 English tasks, on a CPU machine with the environments `codebench env build` makes
+
+
+@pytest.mark.parametrize('lang', ['en', 'ch'])
+def test_parse_every_documented_function(lang):
+    rel, expected = SETS[lang]
+    report = parse_benchmark(Path(KOCO) / rel)
+    assert not report.errors, [str(e) for e in report.errors]
+    assert len(report.tasks) == expected
+    assert {t.framework for t in report.tasks} == FRAMEWORKS and {t.language for t in report.tasks} == {lang.replace('ch', 'zh')}
+    for t in report.tasks:
+        src = Path(t.example_dir, t.source_path).read_text(encoding='utf-8')
+        assert t.gold.strip() and t.gold == ''.join(src.splitlines(keepends=True)[t.span[0] - 1:t.span[1]]), t.task_id
+        for answer in (t.gold, f"```python\n{t.gold.rstrip()}\n```\n"):
+            s = splice(t, answer, src)
+            assert s.ok and s.source == src, (t.task_id, s.verdict, s.detail)
+    byname = {t.task_id: t for t in report.tasks}
+    assert byname['smolagents/ToolBrain/prompt.tools_to_card'].qualname == 'tools_to_card'
+    assert byname['smolagents/examples/async_agent_execution'].qualname == 'run_agent_in_thread'
+    assert byname['smolagents/smolcc/ToolOutput.display'].qualname == 'ToolCallOutput.display'
+
+
+def _verdicts(runs, model):
+    return {r['task_id']: r['verdict'] for p in Path(runs).glob(f'*/*/{model}/results.jsonl') for r in read_jsonl(p)}
+
+
+@pytest.fixture(scope='module')
+def census_runs(tmp_path_factory):
+    "The English set, gold and stub, evaluated warm and cold in two run directories with the built environments."
+    listing = run_cli('env', 'list').stdout
+    if ' yes ' not in listing: pytest.skip('no test environment is built: run `codebench env build <framework>` (or `make koco-envs`)')
+    root = Path(KOCO) / SETS['en'][0]
+    before = tree_hash(root / 'verl/test_examples/PACS')
+    out = {}
+    for mode in ('warm', 'cold'):
+        runs = tmp_path_factory.mktemp(mode)
+        assert run_cli('parse', root, '--out', runs, timeout=600).returncode == 0
+        assert run_cli('prompts', runs).returncode == 0
+        assert run_cli('generate', runs, '-m', 'reference', '-m', 'stub', '--n', '1', timeout=600).returncode == 0
+        r = run_cli('evaluate', runs, '-m', 'reference', '-m', 'stub', '--env', 'auto', *(['--no-warm'] if mode == 'cold' else []),
+                    timeout=4 * 3600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        print(r.stdout)
+        out[mode] = runs
+    assert tree_hash(root / 'verl/test_examples/PACS') == before  # the benchmark is never written to
+    return out
+
+
+def test_census_scores_most_tasks_and_explains_the_rest(census_runs):
+    rows = [c for p in Path(census_runs['warm']).glob('*/*/census.jsonl') for c in read_jsonl(p)]
+    assert len(rows) == 131
+    scoreable = [c for c in rows if c['ok']]
+    assert len(scoreable) >= MIN_SCOREABLE, f"{len(scoreable)} scoreable tasks"
+    assert all(c['cause'] and c['reason'] for c in rows if not c['ok'])  # every task that cannot be scored says why
+    assert not any(c['cause'] == 'harness-error' for c in rows)
+
+
+def test_gold_passes_and_stub_fails(census_runs):
+    census = {c['task_id']: c for p in Path(census_runs['warm']).glob('*/*/census.jsonl') for c in read_jsonl(p)}
+    gold, stub = _verdicts(census_runs['warm'], 'reference'), _verdicts(census_runs['warm'], 'stub')
+    ok = {t for t, c in census.items() if c['ok']}
+    assert {t: v for t, v in gold.items() if v != 'pass'} == {}
+    assert set(gold) == set(stub) == ok
+    assert {t for t, v in stub.items() if v == 'pass'} == {t for t in ok if census[t]['weak']}  # only weak tasks let a stub pass
+    assert 'error' not in set(gold.values()) | set(stub.values())
+
+
+def test_warm_and_cold_agree(census_runs):
+    warm, cold = census_runs['warm'], census_runs['cold']
+    for model in ('reference', 'stub'):
+        assert _verdicts(warm, model) == _verdicts(cold, model)
+    census = lambda runs: {c['task_id']: (c['ok'], c['cause'], sorted(c['tests'])) for p in Path(runs).glob('*/*/census.jsonl')
+                           for c in read_jsonl(p)}
+    assert census(warm) == census(cold)
