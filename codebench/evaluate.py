@@ -51,6 +51,7 @@ class Job:
     limits: Limits = field(default_factory=Limits)
     isolation: str = 'bwrap'
     python: str = ''  # the tests' interpreter ('' for codebench's own); the same path must exist wherever the job runs
+    allowed: list = field(default_factory=list)  # rebindings and test-file changes the gold run made too: the tests' own doing
 
 @dataclass
 class Outcome:
@@ -66,13 +67,19 @@ def _first_line(text:str) -> str: return next((l for l in reversed(text.strip().
 
 def _safe(name:str) -> str: return re.sub(r'[^A-Za-z0-9_.-]+', '_', name)
 
-def judge(run:TestRun, census:list) -> Outcome:
+def judge(
+    run:TestRun,
+    census:list,  # test ids that must pass
+    allowed=(),  # what the gold run changed too (`Census.rebound`): the tests' own doing, not tampering
+) -> Outcome:
     "The verdict of a test run against a census."
     base = dict(duration=round(run.duration, 3), isolation=run.isolation)
     if run.harness_error: return Outcome('error', {}, 0.0, detail=f"harness: {_first_line(run.harness_error)}", **base)
     if run.timed_out: return Outcome('timeout', run.tests, 0.0, detail='killed after the wall-clock limit', **base)
-    if run.changed_tests: return Outcome('tampered', run.tests, 0.0, detail=f"modified test files: {', '.join(run.changed_tests)}", **base)
-    if run.tampered: return Outcome('tampered', run.tests, 0.0, detail=f"replaced test-framework functions: {', '.join(run.tampered[:3])}", **base)
+    changed = [f for f in run.changed_tests if f"file:{f}" not in allowed]
+    if changed: return Outcome('tampered', run.tests, 0.0, detail=f"modified test files: {', '.join(changed)}", **base)
+    rebound = [t for t in run.tampered if t not in allowed]
+    if rebound: return Outcome('tampered', run.tests, 0.0, detail=f"replaced functions the tests rely on: {', '.join(rebound[:3])}", **base)
     if not run.report_ok:
         return Outcome('fail', {t: 'missing' for t in census}, 0.0,
                        detail=f'the test run produced no valid report (exit code {run.returncode})', **base)
@@ -83,7 +90,7 @@ def judge(run:TestRun, census:list) -> Outcome:
     bad = [f"{t.rsplit('::', 1)[-1]}: {o}" for t, o in tests.items() if o != 'passed']
     return Outcome('fail', tests, ratio, detail='; '.join(bad[:3]) + (f' (+{len(bad) - 3} more)' if len(bad) > 3 else ''), **base)
 
-# %% ../nbs/07_evaluate.ipynb #4e3a585e
+# %% ../nbs/07_evaluate.ipynb #825315ec
 _WS_BASE = None
 
 def _workspace_base() -> Path:
@@ -237,7 +244,7 @@ class RayExecutor:
             done, pending = self.ray.wait(pending, num_returns=1)
             yield self.ray.get(done[0])
 
-# %% ../nbs/07_evaluate.ipynb #6b8073d6
+# %% ../nbs/07_evaluate.ipynb #2835185c
 GPU_ONLY = ('flash_attn', 'transformer_engine', 'tensorrt', 'tripy', 'apex', 'cupy', 'pynvml', 'xformers', 'deep_gemm', 'mamba_ssm')
 _GPU_RE = re.compile(r'CUDA|cuda|NVIDIA driver|nvidia-smi|NCCL|cuDNN|GPU', re.I)
 _NET_RE = re.compile(r'Temporary failure in name resolution|Name or service not known|Network is unreachable|'
@@ -265,7 +272,7 @@ def broken_cause(
     return 'gold-fails', why or 'no test passed with the gold code'
 
 # %% ../nbs/07_evaluate.ipynb #219ff921
-CENSUS_RULES = 3  # bumped when the census rules change: old caches are recomputed
+CENSUS_RULES = 4  # bumped when the census rules change: old caches are recomputed
 
 @dataclass
 class Census(Record):
@@ -281,6 +288,7 @@ class Census(Record):
     stub_passes: list = field(default_factory=list)  # census tests that a NotImplementedError stub passes (tests of other functions)
     weak: str = ''  # set when a stub passes every census test: the task cannot tell a stub from an implementation
     python: str = ''  # interpreter the census ran with
+    rebound: list = field(default_factory=list)  # what the gold run's tests rebound or rewrote themselves (allowed to completions)
 
 def task_digest(task:Task, env:PythonEnv|None=None) -> str:
     "Hash of what a task's census depends on: its source file, its test files, the environment and the census rules."
@@ -302,12 +310,13 @@ def _structural_census(task:Task) -> tuple:
     if not all(p.startswith('code/') for p in task.test_paths): return 'test-file-missing', 'test files must lie under code/'
     return '', ''
 
-# %% ../nbs/07_evaluate.ipynb #27af0432
+# %% ../nbs/07_evaluate.ipynb #3e7c4e21
 def _gold_census(task:Task, run:TestRun, dig:str, log:str, python:str) -> Census:
     "A task's census from its gold run."
     passed = sorted(t for t, o in run.tests.items() if o == 'passed')
     excluded = {t: f"{o}: {run.messages.get(t, '')}".rstrip(': ') for t, o in sorted(run.tests.items()) if o != 'passed'}
-    c = Census(task.task_id, bool(passed) and run.report_ok and not run.harness_error, passed, '', dig, log, excluded=excluded, python=python)
+    c = Census(task.task_id, bool(passed) and run.report_ok and not run.harness_error, passed, '', dig, log, excluded=excluded, python=python,
+               rebound=sorted(run.tampered) + [f"file:{f}" for f in run.changed_tests])
     if c.ok: return c
     c.tests = []
     if run.harness_error: c.cause, c.reason = 'harness-error', _first_line(run.harness_error)
@@ -328,7 +337,7 @@ def _stub_verdict(c:Census, run:TestRun) -> Census:
         c.weak = 'a NotImplementedError stub passes every census test: the target may be wrong, or the tests never call it'
     return c
 
-# %% ../nbs/07_evaluate.ipynb #0754053b
+# %% ../nbs/07_evaluate.ipynb #1f8a76cc
 def compute_census(
     tasks:list,  # tasks of one example
     run_dir,  # the example's run directory; the census is cached in census.jsonl there
@@ -375,7 +384,7 @@ def compute_census(
     write_jsonl(run_dir/'census.jsonl', [out[t.task_id] for t in tasks])
     return out
 
-# %% ../nbs/07_evaluate.ipynb #8857aae0
+# %% ../nbs/07_evaluate.ipynb #aacb5813
 CAUSES = ('test-file-missing', 'no-tests', 'dependency-missing', 'needs-gpu', 'needs-network', 'collection-error', 'all-skipped',
           'gold-fails', 'timeout', 'crash', 'harness-error')
 
@@ -425,7 +434,7 @@ def _pending(results_path:Path, census:dict, rerun:str) -> list:
     if len(keep) < len(old): write_jsonl(results_path, keep)
     return keep
 
-# %% ../nbs/07_evaluate.ipynb #14a91600
+# %% ../nbs/07_evaluate.ipynb #f2ba7834
 def evaluate_completions(
     tasks:list,  # tasks of one example
     completions:list,  # `Completion`s to evaluate
@@ -462,7 +471,8 @@ def evaluate_completions(
         groups[key].append(c); sources[key] = (task, s.source)
     if new: append_jsonl(results_path, new)
     jobs = [Job(key, task.task_id, str(task.code_dir), {_code_rel(task.source_path): src}, [_code_rel(p) for p in task.test_paths],
-                census[task.task_id].tests, str(log_dir/f"{_safe(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python)
+                census[task.task_id].tests, str(log_dir/f"{_safe(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python,
+                census[task.task_id].rebound)
             for key, (task, src) in sources.items()]
     executor = executor or LocalExecutor()
     pool = warm_pool(tasks, isolation, env) if warm and jobs and isinstance(executor, LocalExecutor) else None
@@ -470,7 +480,7 @@ def evaluate_completions(
     bar = tqdm(total=sum(len(v) for v in groups.values()), desc='evaluate', unit='completion', disable=not progress or not jobs, leave=False)
     try:
         for job, run in executor.imap_unordered(fn, jobs):
-            o = judge(run, job.census)
+            o = judge(run, job.census, job.allowed)
             batch = [_result(c, job.key, o, job.log_path, census[c.task_id].digest) for c in groups[job.key]]
             append_jsonl(results_path, batch)
             bar.update(len(batch))

@@ -11,9 +11,70 @@ import os
 import pytest
 
 # %% auto #0
-__all__ = ['Recorder', 'pytest_addoption', 'pytest_load_initial_conftests', 'pytest_configure']
+__all__ = ['Guard', 'Recorder', 'pytest_addoption', 'pytest_load_initial_conftests', 'pytest_configure']
 
 # %% ../nbs/04_pytest_plugin.ipynb #4875d7a6
+import importlib.abc
+import sys
+
+_WATCHED = ('builtins', 'math', 'operator', 'numpy', 'torch', 'pytest')  # these modules
+_WATCHED_TREES = ('unittest', 'numpy.testing', 'torch.testing', 'pandas.testing', 'pandas._testing')  # and these with every submodule
+_WATCHED_CLASSES = {'unittest.case': ('TestCase',), 'unittest.result': ('TestResult',), 'torch': ('Tensor',)}
+
+def _is_watched(name:str) -> bool:
+    return name in _WATCHED or any(name == t or name.startswith(t + '.') for t in _WATCHED_TREES)
+
+class Guard:
+    "What the verdicts rest on: callables of the watched modules and classes, as they were before the project's code ran."
+    def __init__(self):
+        self.entries, self.modules = [], {}  # (owner name, owner, attribute, value); module name -> module
+        for name, mod in list(sys.modules.items()):
+            if mod is not None and _is_watched(name): self.take(name, mod)
+        for name, obj in _guarded().items():
+            owner, attr = name.rsplit('.', 1)
+            self.entries.append((owner, None, attr, obj))
+        sys.meta_path.insert(0, _Watcher(self))
+
+    def take(self, name:str, mod):
+        "Record a module (and its watched classes)."
+        if name in self.modules: return
+        self.modules[name] = mod
+        owners = [(name, mod)] + [(f"{name}.{c}", getattr(mod, c)) for c in _WATCHED_CLASSES.get(name, ()) if isinstance(getattr(mod, c, None), type)]
+        for oname, owner in owners:
+            try: items = list(vars(owner).items())
+            except TypeError: continue
+            self.entries += [(oname, owner, k, v) for k, v in items if callable(v) or isinstance(v, (staticmethod, classmethod))]
+
+    def changed(self) -> list:
+        "Names rebound since they were recorded, and watched modules replaced in `sys.modules`."
+        out = {f"{o}.{k}" for o, owner, k, v in self.entries if owner is not None and vars(owner).get(k) is not v}
+        now = _guarded()
+        out |= {f"{o}.{k}" for o, owner, k, v in self.entries if owner is None and now.get(f"{o}.{k}") is not v}
+        out |= {f"sys.modules[{n!r}]" for n, m in self.modules.items() if sys.modules.get(n, m) is not m}
+        return sorted(out)
+
+class _SnapshotLoader:
+    "Runs a watched module, then has the guard record it, before control returns to whoever imported it."
+    def __init__(self, loader, guard): self._loader, self._guard = loader, guard
+    def __getattr__(self, k): return getattr(self._loader, k)
+    def create_module(self, spec): return self._loader.create_module(spec)
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        self._guard.take(module.__name__, module)
+
+class _Watcher(importlib.abc.MetaPathFinder):
+    "Finds watched modules through the other finders and gives them a recording loader."
+    def __init__(self, guard): self.guard = guard
+    def find_spec(self, name, path=None, target=None):
+        if not _is_watched(name): return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, 'find_spec'): continue
+            spec = finder.find_spec(name, path, target)
+            if spec is None: continue
+            if spec.loader is not None and hasattr(spec.loader, 'exec_module'): spec.loader = _SnapshotLoader(spec.loader, self.guard)
+            return spec
+        return None
+
 def _guarded():
     "The objects that decide test outcomes, by name."
     import unittest
@@ -41,8 +102,8 @@ def _message(report) -> str:
 
 class Recorder:
     "Collects outcomes and messages per test id and writes the report at the end of the session."
-    def __init__(self, path:str, token:str):
-        self.path, self.token, self.tests, self.messages, self.snapshot = path, token, {}, {}, _guarded()
+    def __init__(self, path:str, token:str, guard:Guard|None=None):
+        self.path, self.token, self.tests, self.messages, self.guard = path, token, {}, {}, guard or Guard()
 
     def _set(self, nodeid, outcome, report):
         rank = {'passed': 0, 'skipped': 1, 'failed': 2, 'error': 3}  # the worst phase wins
@@ -61,8 +122,7 @@ class Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
-        now = _guarded()
-        tampered = sorted(k for k, v in self.snapshot.items() if now.get(k) is not v)
+        tampered = self.guard.changed()
         with open(self.path, 'w', encoding='utf-8') as f:
             json.dump({'token': self.token, 'tests': self.tests, 'messages': self.messages, 'exitstatus': int(exitstatus),
                        'tampered': tampered}, f)
@@ -71,17 +131,18 @@ class Recorder:
 def pytest_addoption(parser):
     parser.addoption('--codebench-report', default=None, help='write per-test outcomes as JSON to this file')
 
-_TOKEN = pytest.StashKey[str]()
+_TOKEN, _GUARD = pytest.StashKey[str](), pytest.StashKey[Guard]()
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
-    "Read the token from fd 0 before output capture replaces it and before any conftest or test module is imported."
+    "Read the token from fd 0 and record the guard before output capture, any conftest or any test module."
     if any(a.startswith('--codebench-report') for a in args):
         try: token = os.read(0, 256).decode().strip(); os.close(0)
         except OSError: token = ''
         early_config.stash[_TOKEN] = token
+        early_config.stash[_GUARD] = Guard()
     yield
 
 def pytest_configure(config):
     path = config.getoption('--codebench-report')
-    if path: config.pluginmanager.register(Recorder(path, config.stash.get(_TOKEN, '')), 'codebench-recorder')
+    if path: config.pluginmanager.register(Recorder(path, config.stash.get(_TOKEN, ''), config.stash.get(_GUARD, None)), 'codebench-recorder')

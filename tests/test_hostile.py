@@ -1,5 +1,8 @@
 """Completions that attack the harness. Each must end as fail, timeout or tampered, leave the benchmark untouched, and let the run go on."""
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -34,10 +37,34 @@ def test_import_time_attacks_survive_the_splicer(demo_root):
     assert s.ok and s.helpers == ['_attack'] and 'os._exit(0)' in s.source
 
 
+SNOOP = """
+import os
+found = []
+for top in ('/', os.path.expanduser('~'), '/tmp', '/ws', '/corpus', '/root', '/home', '/work', os.getcwd() + '/../../../..'):
+    for here, dirs, files in os.walk(top):
+        if here.count('/') > 9 or here.startswith(('/proc', '/sys', '/dev', '/usr')): dirs[:] = []; continue
+        for f in files:
+            if 'CANARY' in f or f == '.env':
+                try: found.append(open(os.path.join(here, f)).read())
+                except OSError: pass
+for pid in os.listdir('/proc'):
+    if pid.isdigit():
+        for what in ('cmdline', 'environ'):
+            try: found.append(open(f'/proc/{pid}/{what}', 'rb').read().decode(errors='replace'))
+            except OSError: pass
+found.append(repr(dict(os.environ)))
+print('SNOOPED', found)
+"""
+
+
 def hostile(demo, port):
     code = demo / 'minirag/test_examples/bm25_search/code'
     census = demo / 'minirag/test_examples/bm25_search'
+    gold = code / 'minirag/text.py'
     return {
+        'read_gold_source': body(f"try:\n    src = open({str(gold)!r}).read()\nexcept OSError:\n    return []\n"
+                                 "ns = {}\nexec(compile(src, 'gold', 'exec'), ns)\nreturn ns['tokenize'](text, stopwords, min_len)"),
+        'snoop_for_secrets': at_import(SNOOP),
         'infinite_loop': body('while True:\n    pass'),
         'fork_bomb': body('import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass'),
         'memory_bomb': body('blocks = []\nwhile True:\n    blocks.append(bytearray(50 * 2**20))'),
@@ -67,6 +94,9 @@ def hostile(demo, port):
         'patch_pytest': at_import('import _pytest.python\n_pytest.python.Function.runtest = lambda self: None'),
         'patch_unittest': at_import('import unittest\nunittest.TestCase.run = lambda self, result=None: None\n'
                                     'unittest.TestCase.assertEqual = lambda self, *a, **k: None'),
+        'patch_numpy_testing': at_import('import numpy.testing\nnumpy.testing.assert_allclose = lambda *a, **k: None\n'
+                                         'numpy.testing.assert_array_equal = lambda *a, **k: None'),
+        'patch_builtins': at_import('import builtins\nbuiltins.sorted = lambda x, *a, **k: list(x)'),
         'forge_report': at_import(
             "import glob, json, os\nfor p in ['/mnt/ws/.codebench-report.json', os.path.join(os.getcwd(), '.codebench-report.json')]:\n"
             "    try:\n        json.dump({'token': 'guess', 'tests': {}, 'exitstatus': 0, 'tampered': []}, open(p, 'w'))\n"
@@ -92,11 +122,21 @@ def listener():
 
 @pytest.mark.skipif(not bwrap_works(), reason='the hostile suite needs bubblewrap (CI installs it)')
 @pytest.mark.parametrize('warm', [True, False], ids=['warm-workers', 'fresh-interpreter'])
-def test_hostile_completions(tmp_path, demo_root, listener, warm):
+def test_hostile_completions(tmp_path, demo_root, listener, warm, monkeypatch):
     port, hits = listener
+    secret = f'CANARY-{"warm" if warm else "cold"}-7f3a'  # planted where no run may look: the caller's directory and environment,
+    bench = tmp_path / 'bench'                              # the benchmark beside the code, the run directory, a sleeping process
+    shutil.copytree(demo_root / 'minirag', bench / 'minirag')
+    demo_root = bench
+    (bench / 'minirag/test_examples/bm25_search/requirements/CANARY.md').write_text(secret)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / '.env').write_text(f'OPENROUTER_API_KEY={secret}')
+    monkeypatch.setenv('OPENROUTER_API_KEY', secret)
+    sleeper = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', secret])
     before = tree_hash(demo_root)
     runs = tmp_path / 'runs'
     write_tasks(parse_benchmark(demo_root, 'minirag', 'bm25_search'), runs)
+    (runs / 'CANARY.txt').write_text(secret)
     d = runs / 'minirag/bm25_search'
     tasks = read_jsonl(d / 'tasks.jsonl', Task)
     task = next(t for t in tasks if t.name == 'tokenize')
@@ -116,8 +156,8 @@ def test_hostile_completions(tmp_path, demo_root, listener, warm):
     assert results[len(names)].verdict == 'pass', results[len(names)]
     assert verdicts['infinite_loop'][0] == 'timeout'
     assert 'no valid report' in verdicts['os_exit_at_import'][1] and 'no valid report' in verdicts['os_exit_in_function'][1]
-    assert verdicts['patch_pytest'][0] == 'tampered' and 'replaced test-framework functions' in verdicts['patch_pytest'][1]
-    assert verdicts['patch_unittest'][0] == 'tampered' and 'replaced test-framework functions' in verdicts['patch_unittest'][1]
+    for attack in ('patch_pytest', 'patch_unittest', 'patch_numpy_testing', 'patch_builtins'):
+        assert verdicts[attack][0] == 'tampered' and 'replaced functions the tests rely on' in verdicts[attack][1], verdicts[attack]
     assert 'no valid report' in verdicts['forge_report'][1]
     assert 'skipped' in verdicts['pytest_skip'][1]
     assert hits == [], 'a completion reached the network'
@@ -133,3 +173,8 @@ def test_hostile_completions(tmp_path, demo_root, listener, warm):
         assert not rerun and not any(', warm' in r.isolation for r in results.values())
     logs = [Path(r.log_path) for r in results.values() if r.log_path]
     assert max(p.stat().st_size for p in logs if p.exists()) <= 33 * 2**20  # the output flood was cut at the file-size limit
+    sleeper.kill(); sleeper.wait()
+    assert verdicts['read_gold_source'][0] == 'fail'  # the benchmark's original source is not visible
+    snoop = Path(results[names.index('snoop_for_secrets')].log_path).read_text(errors='replace')
+    assert 'SNOOPED' in snoop  # the attack ran...
+    assert secret not in snoop and all(secret not in p.read_text(errors='replace') for p in logs if p.exists())  # ...and found nothing
