@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from .core import (Completion, Record, Result, Task, append_jsonl, model_run_dir, read_jsonl, run_examples, write_jsonl)
 from .mutate import stub_code
-from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, choose_isolation, layout_of, make_workspace, own_python,
+from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, choose_isolation, isolation_of, layout_of, make_workspace, own_python,
                                probe_python, run_tests, sandbox_user)
 from .splice import splice
 
@@ -90,7 +90,7 @@ def judge(
     bad = [f"{t.rsplit('::', 1)[-1]}: {o}" for t, o in tests.items() if o != 'passed']
     return Outcome('fail', tests, ratio, detail='; '.join(bad[:3]) + (f' (+{len(bad) - 3} more)' if len(bad) > 3 else ''), **base)
 
-# %% ../nbs/07_evaluate.ipynb #825315ec
+# %% ../nbs/07_evaluate.ipynb #3ca6efcf
 _WS_BASE = None
 
 def _workspace_base() -> Path:
@@ -107,7 +107,7 @@ def _run_once(job:Job, env:PythonEnv, link:bool, warm) -> TestRun:
     root = Path(tempfile.mkdtemp(prefix=_safe(job.key)[-12:] + '-', dir=warm.base if warm else _workspace_base()))
     os.chmod(root, 0o711)  # the run's uid must reach its workspace through it
     try:
-        try: ws = make_workspace(job.code_dir, root, job.files, link=link and uid is not None, owner=uid, mounted=job.isolation == 'bwrap')
+        try: ws = make_workspace(job.code_dir, root, job.files, link=link and uid is not None, owner=uid, mounted=isolation_of(job.isolation).mounted)
         except OSError as e: return TestRun(harness_error=f"could not build the workspace: {e}")
         if warm:
             with warm.server() as server: return server.run(ws, job.test_files, job.log_path, job.limits, uid)
@@ -170,6 +170,7 @@ def preload_modules(tasks:list) -> tuple:
     for corpus in {c for t in tasks if (c := layout_of(t.code_dir)[1])}: own |= _corpus_names(corpus)
     return tuple(sorted(names - own - {'codebench'}))
 
+# %% ../nbs/07_evaluate.ipynb #ceac7969
 class WarmPool:
     "Warm servers of one interpreter: one per run in flight, started on first use, reused while alive."
     def __init__(self, isolation:str, preload:tuple=(), env:PythonEnv|None=None, corpora:dict|None=None):
@@ -244,7 +245,7 @@ class RayExecutor:
             done, pending = self.ray.wait(pending, num_returns=1)
             yield self.ray.get(done[0])
 
-# %% ../nbs/07_evaluate.ipynb #2835185c
+# %% ../nbs/07_evaluate.ipynb #9092cdeb
 GPU_ONLY = ('flash_attn', 'transformer_engine', 'tensorrt', 'tripy', 'apex', 'cupy', 'pynvml', 'xformers', 'deep_gemm', 'mamba_ssm')
 _GPU_RE = re.compile(r'CUDA|cuda|NVIDIA driver|nvidia-smi|NCCL|cuDNN|GPU', re.I)
 _NET_RE = re.compile(r'Temporary failure in name resolution|Name or service not known|Network is unreachable|'
@@ -310,7 +311,7 @@ def _structural_census(task:Task) -> tuple:
     if not all(p.startswith('code/') for p in task.test_paths): return 'test-file-missing', 'test files must lie under code/'
     return '', ''
 
-# %% ../nbs/07_evaluate.ipynb #3e7c4e21
+# %% ../nbs/07_evaluate.ipynb #a4f6a6de
 def _gold_census(task:Task, run:TestRun, dig:str, log:str, python:str) -> Census:
     "A task's census from its gold run."
     passed = sorted(t for t, o in run.tests.items() if o == 'passed')
@@ -337,7 +338,7 @@ def _stub_verdict(c:Census, run:TestRun) -> Census:
         c.weak = 'a NotImplementedError stub passes every census test: the target may be wrong, or the tests never call it'
     return c
 
-# %% ../nbs/07_evaluate.ipynb #1f8a76cc
+# %% ../nbs/07_evaluate.ipynb #36a257d0
 def compute_census(
     tasks:list,  # tasks of one example
     run_dir,  # the example's run directory; the census is cached in census.jsonl there
@@ -384,7 +385,7 @@ def compute_census(
     write_jsonl(run_dir/'census.jsonl', [out[t.task_id] for t in tasks])
     return out
 
-# %% ../nbs/07_evaluate.ipynb #aacb5813
+# %% ../nbs/07_evaluate.ipynb #31056b10
 CAUSES = ('test-file-missing', 'no-tests', 'dependency-missing', 'needs-gpu', 'needs-network', 'collection-error', 'all-skipped',
           'gold-fails', 'timeout', 'crash', 'harness-error')
 
@@ -434,7 +435,7 @@ def _pending(results_path:Path, census:dict, rerun:str) -> list:
     if len(keep) < len(old): write_jsonl(results_path, keep)
     return keep
 
-# %% ../nbs/07_evaluate.ipynb #f2ba7834
+# %% ../nbs/07_evaluate.ipynb #a8252821
 def evaluate_completions(
     tasks:list,  # tasks of one example
     completions:list,  # `Completion`s to evaluate

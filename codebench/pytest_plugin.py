@@ -53,6 +53,7 @@ class Guard:
         out |= {f"sys.modules[{n!r}]" for n, m in self.modules.items() if sys.modules.get(n, m) is not m}
         return sorted(out)
 
+# %% ../nbs/04_pytest_plugin.ipynb #2d141e32
 class _SnapshotLoader:
     "Runs a watched module, then has the guard record it, before control returns to whoever imported it."
     def __init__(self, loader, guard): self._loader, self._guard = loader, guard
@@ -74,7 +75,6 @@ class _Watcher(importlib.abc.MetaPathFinder):
             if spec.loader is not None and hasattr(spec.loader, 'exec_module'): spec.loader = _SnapshotLoader(spec.loader, self.guard)
             return spec
         return None
-
 def _guarded():
     "The objects that decide test outcomes, by name."
     import unittest
@@ -90,6 +90,7 @@ def _guarded():
         objs[f'unittest.TestCase.{name}'] = getattr(unittest.TestCase, name)
     return objs
 
+# %% ../nbs/04_pytest_plugin.ipynb #a0dd39d5
 def _message(report) -> str:
     "One line saying why a test did not pass: the exception, or the skip reason."
     lr = report.longrepr

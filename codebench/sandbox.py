@@ -24,11 +24,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from fastcore.basics import patch
+
 # %% auto #0
-__all__ = ['SANDBOX_UID_BASE', 'SANDBOX_UIDS', 'HARNESS_MOUNT', 'WS_MOUNT', 'CORPUS_MOUNT', 'HARNESS', 'Limits', 'EnvError',
-           'PythonEnv', 'probe_python', 'own_python', 'bwrap_works', 'can_drop_privileges', 'sandbox_user',
-           'choose_isolation', 'describe_isolation', 'tree_digest', 'layout_of', 'Workspace', 'make_workspace',
-           'harness_dir', 'harness_error', 'TestRun', 'run_tests', 'WarmServer']
+__all__ = ['HARNESS_MOUNT', 'WS_MOUNT', 'CORPUS_MOUNT', 'ISOLATIONS', 'SANDBOX_UID_BASE', 'SANDBOX_UIDS', 'Limits', 'EnvError',
+           'PythonEnv', 'probe_python', 'own_python', 'Isolation', 'Rlimits', 'Bwrap', 'isolation_of', 'bwrap_works',
+           'choose_isolation', 'can_drop_privileges', 'sandbox_user', 'describe_isolation', 'tree_digest', 'layout_of',
+           'Workspace', 'make_workspace', 'harness_dir', 'harness_error', 'TestRun', 'run_tests', 'WarmServer']
 
 # %% ../nbs/05_sandbox.ipynb #5702c877
 @dataclass
@@ -40,7 +42,7 @@ class Limits:
     file_size_mb: int = 128  # RLIMIT_FSIZE: no file (log included) grows beyond this
     processes: int = 256  # RLIMIT_NPROC of the run's own uid (threads count too)
 
-# %% ../nbs/05_sandbox.ipynb #b64f99b2
+# %% ../nbs/05_sandbox.ipynb #255fc61f
 class EnvError(RuntimeError):
     "An interpreter that cannot run the tests (missing, broken, or without pytest)."
 
@@ -92,11 +94,50 @@ def own_python() -> PythonEnv:
     return probe_python(sys.executable)
 
 # %% ../nbs/05_sandbox.ipynb #762f9d4f
+HARNESS_MOUNT, WS_MOUNT, CORPUS_MOUNT = '/opt/codebench', '/ws', '/corpus'  # where a sandboxed run sees them
+
 def _reachable_by_others(path:Path) -> bool:
     "Can any user traverse every directory down to `path`?"
     p = Path(path).resolve()
     return all(os.stat(d).st_mode & 0o001 for d in [*reversed(p.parents)] + ([p] if p.is_dir() else []))
 
+def _who(iso, env:PythonEnv) -> str:
+    if iso.drops_privileges(env): return 'own unprivileged uid'
+    return f"uid {os.geteuid()}" + (' (root: process limit not enforced)' if os.geteuid() == 0 else '')
+
+class Isolation:
+    "How test runs are isolated: where a run sees its files, how its command is wrapped, what its result says."
+    name, mounted = '', False  # mounted: the run sees its files at sandbox mounts (/ws, /corpus, /opt/codebench), not host paths
+    def run_root(self, root:Path) -> str: return str(root)  # where a run sees its private root
+    def harness(self) -> str: return str(harness_dir())  # where a run sees the harness files
+    def wrap(self, argv:list, env:PythonEnv, rw:list, corpora:dict, cwd:str) -> list: return argv  # the command, isolated
+    def drops_privileges(self, env:PythonEnv) -> bool: return False
+    def describe(self, env:PythonEnv) -> str: return f"{self.name}, {_who(self, env)}"
+
+class Rlimits(Isolation):
+    "Resource limits and a privilege drop (where the interpreter is reachable), nothing more."
+    name = 'rlimits'
+    def drops_privileges(self, env): return os.geteuid() == 0 and all(_reachable_by_others(Path(p)) for p in env.roots)
+    def describe(self, env): return f"rlimits only, {_who(self, env)}"
+
+class Bwrap(Isolation):
+    "A bubblewrap sandbox: only the runtime, the interpreter, the harness, the corpus and the workspace; no network."
+    name, mounted = 'bwrap', True
+    def run_root(self, root): return f"{WS_MOUNT}/{Path(root).name}"
+    def harness(self): return HARNESS_MOUNT
+    def wrap(self, argv, env, rw, corpora, cwd): return _bwrap_argv(env, rw, corpora, cwd) + argv
+    def drops_privileges(self, env): return os.geteuid() == 0
+    def describe(self, env): return f"bwrap (only runtime, interpreter, workspace; no network, pid namespace) + rlimits, {_who(self, env)}"
+
+ISOLATIONS = {i.name: i for i in (Bwrap(), Rlimits())}
+
+def isolation_of(isolation) -> Isolation:
+    "The isolation unit for a name ('bwrap', 'rlimits') or a unit."
+    if isinstance(isolation, Isolation): return isolation
+    if isolation not in ISOLATIONS: raise ValueError(f"unknown isolation {isolation!r}; expected one of {', '.join(ISOLATIONS)}")
+    return ISOLATIONS[isolation]
+
+# %% ../nbs/05_sandbox.ipynb #889626ba
 @lru_cache(None)
 def bwrap_works() -> bool:
     "Is bubblewrap installed and able to create a sandbox here?"
@@ -106,20 +147,6 @@ def bwrap_works() -> bool:
                        capture_output=True, timeout=30)
     return r.returncode == 0
 
-SANDBOX_UID_BASE, SANDBOX_UIDS = 200000, 50000
-_uids = itertools.count()
-_uid_lock = threading.Lock()
-
-def can_drop_privileges(isolation:str, env:PythonEnv|None=None) -> bool:
-    "Will runs with `env` (default: codebench's interpreter) drop to an unprivileged uid?"
-    if os.geteuid() != 0: return False
-    return isolation == 'bwrap' or all(_reachable_by_others(Path(p)) for p in (env or own_python()).roots)
-
-def sandbox_user(isolation:str, env:PythonEnv|None=None) -> int|None:
-    "A fresh uid for one run to drop to, or None when runs keep the caller's uid."
-    if not can_drop_privileges(isolation, env): return None
-    with _uid_lock: return SANDBOX_UID_BASE + next(_uids) % SANDBOX_UIDS
-
 def choose_isolation(require_sandbox:bool=False) -> str:
     "'bwrap' when it works, else 'rlimits' (with a warning), or an error if a sandbox is required."
     if bwrap_works(): return 'bwrap'
@@ -127,16 +154,24 @@ def choose_isolation(require_sandbox:bool=False) -> str:
     warnings.warn('bubblewrap not available: test runs are isolated by resource limits only', stacklevel=2)
     return 'rlimits'
 
-def describe_isolation(isolation:str, env:PythonEnv|None=None) -> str:
+SANDBOX_UID_BASE, SANDBOX_UIDS = 200000, 50000
+_uids = itertools.count()
+_uid_lock = threading.Lock()
+
+def can_drop_privileges(isolation, env:PythonEnv|None=None) -> bool:
+    "Will runs with `env` (default: codebench's interpreter) drop to an unprivileged uid?"
+    return isolation_of(isolation).drops_privileges(env or own_python())
+
+def sandbox_user(isolation, env:PythonEnv|None=None) -> int|None:
+    "A fresh uid for one run to drop to, or None when runs keep the caller's uid."
+    if not can_drop_privileges(isolation, env): return None
+    with _uid_lock: return SANDBOX_UID_BASE + next(_uids) % SANDBOX_UIDS
+
+def describe_isolation(isolation, env:PythonEnv|None=None) -> str:
     "One line for a result's metadata: what protected the run."
-    if can_drop_privileges(isolation, env): who = 'own unprivileged uid'
-    else: who = f"uid {os.geteuid()}" + (' (root: process limit not enforced)' if os.geteuid() == 0 else '')
-    if isolation == 'bwrap': return f"bwrap (only runtime, interpreter, workspace; no network, pid namespace) + rlimits, {who}"
-    return f"rlimits only, {who}"
+    return isolation_of(isolation).describe(env or own_python())
 
 # %% ../nbs/05_sandbox.ipynb #0a909e5e
-HARNESS_MOUNT, WS_MOUNT, CORPUS_MOUNT = '/opt/codebench', '/ws', '/corpus'  # where a sandboxed run sees them
-
 def tree_digest(root) -> str:
     "Content hash of a directory tree (relative paths and bytes), ignoring `__pycache__`."
     h = hashlib.sha256()
@@ -155,6 +190,7 @@ def layout_of(code_dir) -> tuple:
         return f"{fw.name}/test_examples/{p.parent.name}/{p.name}", (corpus if corpus.is_dir() else None)
     return p.name, None
 
+# %% ../nbs/05_sandbox.ipynb #99055bce
 @dataclass
 class Workspace:
     "A run's private tree on the host: the example's code at its benchmark-relative place, the run's home and temp dir."
@@ -205,100 +241,16 @@ def make_workspace(
                 if not p.is_symlink() and p.stat().st_nlink == 1: os.chown(p, owner, -1)  # fresh files only; links stay root's
     return ws
 
-# %% ../nbs/05_sandbox.ipynb #4d71dc89
-HARNESS = r'''
-"""codebench's test-run harness; it runs in the tests' own interpreter, where codebench need not be installed."""
-import json, os, resource, signal, sys, time, traceback
-
-LIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_DATA, resource.RLIMIT_FSIZE, resource.RLIMIT_NPROC)
-
-def setup(req):
-    "Everything before the project's code runs; a failure here is the harness's."
-    for lim, v in zip(LIMITS, req['limits']):
-        if v >= 0: resource.setrlimit(lim, (v, v))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if req['uid'] is not None and os.getuid() != req['uid']:
-        os.setgroups([]); os.setgid(req['uid']); os.setuid(req['uid'])
-    os.chdir(req['cwd'])
-    os.environ.clear(); os.environ.update(req['env'])
-    import tempfile; tempfile.tempdir = None  # chosen again, from the run's own TMPDIR
-    sys.path[0] = os.getcwd()  # as `python -m pytest` has it
-    if req['harness'] not in sys.path: sys.path.append(req['harness'])
-    import importlib.util, pytest
-    if importlib.util.find_spec('codebench_plugin') is None: raise ImportError(f"codebench_plugin is not in {req['harness']}")
-    return pytest
-
-def run(req, status):
-    "Set up, say so on the `status` fd, then run pytest; return its exit code."
-    try: pytest = setup(req)
-    except BaseException:
-        os.write(status, ('E' + traceback.format_exc()).encode(errors='replace')); os.close(status)
-        return 70
-    os.write(status, b'R'); os.close(status)
-    sys.argv = ['pytest']
-    return int(pytest.main(req['args']))
-
-def wait(pid, timeout):
-    "`(exit status, timed_out)` of a forked run, killing its session at the timeout."
-    t0 = time.monotonic()
-    while True:
-        done, st = os.waitpid(pid, os.WNOHANG)
-        if done: return st, False
-        if time.monotonic() - t0 > timeout:
-            try: os.killpg(pid, signal.SIGKILL)
-            except OSError: pass
-            return os.waitpid(pid, 0)[1], True
-        time.sleep(0.002)
-
-def serve(preload):
-    "Warm worker: import `preload` once, then fork one child per request read from stdin."
-    for m in preload:
-        try: __import__(m)
-        except BaseException: pass
-    out = os.fdopen(os.dup(1), 'w'); os.dup2(2, 1)
-    for line in sys.stdin:
-        req = json.loads(line)
-        r, w = os.pipe(); os.write(w, req['token'].encode() + b'\n'); os.close(w)
-        sr, sw = os.pipe()
-        sys.stdout.flush(); sys.stderr.flush(); out.flush()
-        t0 = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            code = 70
-            try:
-                os.close(sr); os.setsid(); os.dup2(r, 0)
-                fd = os.open(req['log'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                os.dup2(fd, 1); os.dup2(fd, 2)
-                code = run(req, sw)
-            finally:
-                try: sys.stdout.flush(); sys.stderr.flush()
-                except BaseException: pass
-                os._exit(code)
-        os.close(r); os.close(sw)
-        st, timed_out = wait(pid, req['timeout'])
-        try: os.killpg(pid, signal.SIGKILL)
-        except OSError: pass
-        status = b''
-        while chunk := os.read(sr, 65536): status += chunk
-        os.close(sr)
-        out.write(json.dumps({'returncode': os.waitstatus_to_exitcode(st), 'timed_out': timed_out,
-                              'duration': time.monotonic() - t0, 'status': status.decode(errors='replace')}) + '\n')
-        out.flush()
-
-if __name__ == '__main__':
-    if sys.argv[1] == 'serve': serve(sys.argv[2:])
-    else: sys.exit(run(json.loads(sys.argv[2]), int(sys.argv[3])))
-'''
-
+# %% ../nbs/05_sandbox.ipynb #b2c5df4f
 _HARNESS_DIR = None
 
 def harness_dir() -> Path:
     "A directory (made once per process, readable by all) holding `codebench_harness.py` and `codebench_plugin.py`."
     global _HARNESS_DIR
     if _HARNESS_DIR is None or not (_HARNESS_DIR/'codebench_harness.py').is_file():
-        from codebench import pytest_plugin
+        from codebench import harness, pytest_plugin
         d = Path(tempfile.mkdtemp(prefix='codebench-harness-'))
-        (d/'codebench_harness.py').write_text(HARNESS, encoding='utf-8')
+        shutil.copyfile(harness.__file__, d/'codebench_harness.py')
         shutil.copyfile(pytest_plugin.__file__, d/'codebench_plugin.py')
         for p in (d, d/'codebench_harness.py', d/'codebench_plugin.py'): os.chmod(p, 0o755 if p.is_dir() else 0o644)
         import atexit; atexit.register(shutil.rmtree, d, True)
@@ -347,6 +299,7 @@ def _bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str) -> list:
     if os.geteuid() == 0: argv += ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID']
     return argv + ['--chdir', cwd]
 
+# %% ../nbs/05_sandbox.ipynb #3e3970ad
 @dataclass
 class TestRun:
     "What one sandboxed pytest run produced."
@@ -374,6 +327,7 @@ def _request(ws:Workspace, run_root:str, test_files:list, limits:Limits, uid:int
                 uid=uid, harness=harness, timeout=limits.timeout, log=f"{run_root}/.log",
                 limits=[limits.cpu_seconds, limits.memory_mb << 20, limits.file_size_mb << 20, limits.processes if uid is not None else -1])
 
+# %% ../nbs/05_sandbox.ipynb #e6eb12d0
 def _guarded_files(code:Path, test_files:list) -> list:
     "The test files and the files beside them (conftest.py, helpers), relative to the code directory."
     out = set(test_files)
@@ -387,49 +341,6 @@ def _digest_files(code:Path, files:list) -> dict:
 
 def _corpora(ws:Workspace) -> dict:
     return {ws.framework_rel: ws.corpus} if ws.corpus and ws.framework_rel else {}
-
-def run_tests(
-    ws:Workspace,  # from `make_workspace`
-    test_files:list,  # test files relative to the code directory
-    log_path,  # where the run's output goes
-    limits:Limits|None=None,
-    isolation:str='bwrap',  # 'bwrap' or 'rlimits'
-    uid:int|None=None,  # unprivileged uid to run as (from `sandbox_user`; it must own the workspace's directories)
-    env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
-) -> TestRun:
-    "Run pytest on `test_files` in a fresh interpreter under the sandbox; outcomes come from the plugin's report."
-    limits, env = limits or Limits(), env or own_python()
-    bwrap = isolation == 'bwrap'
-    run_root = f"{WS_MOUNT}/{ws.root.name}" if bwrap else str(ws.root)
-    harness = HARNESS_MOUNT if bwrap else str(harness_dir())
-    req = _request(ws, run_root, test_files, limits, uid, env, harness)
-    sr, sw = os.pipe()
-    cmd = [env.python, f"{harness}/codebench_harness.py", 'run', json.dumps(req), str(sw)]
-    if bwrap: cmd = _bwrap_argv(env, [(ws.root, run_root)], _corpora(ws), req['cwd']) + cmd
-    guarded = _guarded_files(ws.code, test_files)
-    before = _digest_files(ws.code, guarded)
-    log_path = Path(log_path)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    t0, timed_out = time.perf_counter(), False
-    with open(log_path, 'wb') as log:
-        try: proc = subprocess.Popen(cmd, cwd=ws.code, env=req['env'], stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True, pass_fds=(sw,))
-        except OSError as e:
-            os.close(sr); os.close(sw)
-            return TestRun(harness_error=f"could not start {cmd[0]}: {e}", isolation=describe_isolation(isolation, env))
-        os.close(sw)
-        try:
-            proc.stdin.write(req['token'].encode() + b'\n'); proc.stdin.close()
-        except (BrokenPipeError, OSError): pass
-        try: proc.wait(timeout=limits.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-        _kill_group(proc)  # stray children of a finished run
-    with os.fdopen(sr, 'rb') as f: status = f.read().decode(errors='replace')
-    run = TestRun(returncode=proc.returncode, timed_out=timed_out, duration=time.perf_counter() - t0,
-                  isolation=describe_isolation(isolation, env), harness_error='' if timed_out else harness_error(status))
-    return _collect(run, ws, guarded, before, req['token'], log_path)
 
 def _collect(run:TestRun, ws:Workspace, guarded:list, before:dict, token:str, log_path:Path) -> TestRun:
     "Fill a `TestRun` from what the run left behind: changed test files, the authenticated report, the log's tail."
@@ -456,6 +367,48 @@ def _tail(path:Path, n:int=4000) -> str:
         f.seek(max(0, path.stat().st_size - n))
         return f.read().decode('utf-8', errors='replace')
 
+# %% ../nbs/05_sandbox.ipynb #62039db7
+def run_tests(
+    ws:Workspace,  # from `make_workspace`
+    test_files:list,  # test files relative to the code directory
+    log_path,  # where the run's output goes
+    limits:Limits|None=None,
+    isolation='bwrap',  # 'bwrap', 'rlimits' or an `Isolation`
+    uid:int|None=None,  # unprivileged uid to run as (from `sandbox_user`; it must own the workspace's directories)
+    env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
+) -> TestRun:
+    "Run pytest on `test_files` in a fresh interpreter under the sandbox; outcomes come from the plugin's report."
+    limits, env, iso = limits or Limits(), env or own_python(), isolation_of(isolation)
+    run_root, harness = iso.run_root(ws.root), iso.harness()
+    req = _request(ws, run_root, test_files, limits, uid, env, harness)
+    sr, sw = os.pipe()
+    cmd = iso.wrap([env.python, f"{harness}/codebench_harness.py", 'run', json.dumps(req), str(sw)], env, [(ws.root, run_root)],
+                   _corpora(ws), req['cwd'])
+    guarded = _guarded_files(ws.code, test_files)
+    before = _digest_files(ws.code, guarded)
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    t0, timed_out = time.perf_counter(), False
+    with open(log_path, 'wb') as log:
+        try: proc = subprocess.Popen(cmd, cwd=ws.code, env=req['env'], stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True, pass_fds=(sw,))
+        except OSError as e:
+            os.close(sr); os.close(sw)
+            return TestRun(harness_error=f"could not start {cmd[0]}: {e}", isolation=iso.describe(env))
+        os.close(sw)
+        try:
+            proc.stdin.write(req['token'].encode() + b'\n'); proc.stdin.close()
+        except (BrokenPipeError, OSError): pass
+        try: proc.wait(timeout=limits.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+        _kill_group(proc)  # stray children of a finished run
+    with os.fdopen(sr, 'rb') as f: status = f.read().decode(errors='replace')
+    run = TestRun(returncode=proc.returncode, timed_out=timed_out, duration=time.perf_counter() - t0,
+                  isolation=iso.describe(env), harness_error='' if timed_out else harness_error(status))
+    return _collect(run, ws, guarded, before, req['token'], log_path)
+
 # %% ../nbs/05_sandbox.ipynb #b14c7c15
 _SPAWNER = ThreadPoolExecutor(1, thread_name_prefix='codebench-spawn')
 
@@ -468,16 +421,16 @@ class WarmServer:
     def __init__(
         self,
         base,  # directory under which every workspace of this server lies (mounted at /ws)
-        isolation:str='bwrap',
+        isolation='bwrap',  # 'bwrap', 'rlimits' or an `Isolation`
         preload:tuple=(),  # modules to import once
         env:PythonEnv|None=None,  # the tests' interpreter
         corpora:dict|None=None,  # framework folder name -> knowledge corpus on the host
     ):
         self.base, self.isolation, self.env = Path(base).resolve(), isolation, env or own_python()
-        bwrap = isolation == 'bwrap'
-        self.root, self.harness = (WS_MOUNT, HARNESS_MOUNT) if bwrap else (str(self.base), str(harness_dir()))
-        argv = [self.env.python, f"{self.harness}/codebench_harness.py", 'serve', *preload]
-        if bwrap: argv = _bwrap_argv(self.env, [(self.base, WS_MOUNT)], corpora or {}, WS_MOUNT) + argv
+        iso = isolation_of(isolation)
+        self.root, self.harness = (WS_MOUNT if iso.mounted else str(self.base)), iso.harness()
+        argv = iso.wrap([self.env.python, f"{self.harness}/codebench_harness.py", 'serve', *preload], self.env, [(self.base, WS_MOUNT)],
+                        corpora or {}, WS_MOUNT)
         self.errlog = tempfile.TemporaryFile()
         self.proc = _spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errlog,
                            env=_run_env(self.root, self.env), cwd=self.base, text=True, start_new_session=True)
@@ -488,32 +441,6 @@ class WarmServer:
         self.errlog.seek(0)
         return self.errlog.read()[-2000:].decode(errors='replace').strip()
 
-    def run(self, ws:Workspace, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None) -> TestRun:
-        "Like `run_tests`, in a forked child of the server; `ws.root` must lie directly under the server's base directory."
-        limits = limits or Limits()
-        run_root = f"{self.root}/{ws.root.name}"
-        req = _request(ws, run_root, test_files, limits, uid, self.env, self.harness)
-        guarded = _guarded_files(ws.code, test_files)
-        before = _digest_files(ws.code, guarded)
-        t0 = time.perf_counter()
-        try:
-            self.proc.stdin.write(json.dumps(req) + '\n'); self.proc.stdin.flush()
-            reply = json.loads(self.proc.stdout.readline() or 'null')
-        except (BrokenPipeError, OSError, ValueError): reply = None
-        isolation = describe_isolation(self.isolation, self.env) + ', warm'
-        if not isinstance(reply, dict):
-            why = f"the warm worker died (exit code {self.proc.poll()}): {self._stderr() or 'no message'}"
-            self.close()
-            run = TestRun(duration=time.perf_counter() - t0, isolation=isolation, harness_error=why)
-        else:
-            run = TestRun(returncode=reply['returncode'], timed_out=reply['timed_out'], duration=reply['duration'], isolation=isolation,
-                          harness_error='' if reply['timed_out'] else harness_error(reply['status']))
-        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-        log_in_ws = ws.root/'.log'
-        if log_in_ws.is_file() and not log_in_ws.is_symlink(): shutil.copyfile(log_in_ws, log_path)
-        else: Path(log_path).write_text('(the run left no log)\n')
-        return _collect(run, ws, guarded, before, req['token'], Path(log_path))
-
     def close(self):
         for f in (self.proc.stdin, self.proc.stdout):
             try: f.close()
@@ -522,3 +449,31 @@ class WarmServer:
         except (ProcessLookupError, PermissionError): pass
         self.proc.wait()
         self.errlog.close()
+
+# %% ../nbs/05_sandbox.ipynb #e829b52f
+@patch
+def run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None) -> TestRun:
+    "Like `run_tests`, in a forked child of the server; `ws.root` must lie directly under the server's base directory."
+    limits = limits or Limits()
+    run_root = f"{self.root}/{ws.root.name}"
+    req = _request(ws, run_root, test_files, limits, uid, self.env, self.harness)
+    guarded = _guarded_files(ws.code, test_files)
+    before = _digest_files(ws.code, guarded)
+    t0 = time.perf_counter()
+    try:
+        self.proc.stdin.write(json.dumps(req) + '\n'); self.proc.stdin.flush()
+        reply = json.loads(self.proc.stdout.readline() or 'null')
+    except (BrokenPipeError, OSError, ValueError): reply = None
+    isolation = describe_isolation(self.isolation, self.env) + ', warm'
+    if not isinstance(reply, dict):
+        why = f"the warm worker died (exit code {self.proc.poll()}): {self._stderr() or 'no message'}"
+        self.close()
+        run = TestRun(duration=time.perf_counter() - t0, isolation=isolation, harness_error=why)
+    else:
+        run = TestRun(returncode=reply['returncode'], timed_out=reply['timed_out'], duration=reply['duration'], isolation=isolation,
+                      harness_error='' if reply['timed_out'] else harness_error(reply['status']))
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    log_in_ws = ws.root/'.log'
+    if log_in_ws.is_file() and not log_in_ws.is_symlink(): shutil.copyfile(log_in_ws, log_path)
+    else: Path(log_path).write_text('(the run left no log)\n')
+    return _collect(run, ws, guarded, before, req['token'], Path(log_path))
