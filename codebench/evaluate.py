@@ -20,7 +20,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import pandas as pd
@@ -90,7 +90,7 @@ def judge(
     bad = [f"{t.rsplit('::', 1)[-1]}: {o}" for t, o in tests.items() if o != 'passed']
     return Outcome('fail', tests, ratio, detail='; '.join(bad[:3]) + (f' (+{len(bad) - 3} more)' if len(bad) > 3 else ''), **base)
 
-# %% ../nbs/07_evaluate.ipynb #3ca6efcf
+# %% ../nbs/07_evaluate.ipynb #5dd79295
 _WS_BASE = None
 
 def _workspace_base() -> Path:
@@ -161,16 +161,21 @@ def _imports(path:Path, everywhere:bool) -> set:
 
 def preload_modules(tasks:list) -> tuple:
     "Modules imported by the tasks' test and source files and, at module level, by the project; minus the project's and the corpus's own."
-    names = set()
-    for t in tasks:
-        for rel in {t.source_path, *t.test_paths}: names |= _imports(Path(t.example_dir)/rel, True)
-    for code in {t.code_dir for t in tasks}:
-        for p in Path(code).rglob('*.py'): names |= _imports(p, False)
-    own = {p.stem for t in tasks for p in Path(t.code_dir).rglob('*') if p.suffix == '.py' or p.is_dir()}
-    for corpus in {c for t in tasks if (c := layout_of(t.code_dir)[1])}: own |= _corpus_names(corpus)
+    return _preload(tuple(sorted({(t.example_dir, t.source_path, tuple(t.test_paths)) for t in tasks})))
+
+@lru_cache(64)
+def _preload(files:tuple) -> tuple:
+    "`files`: the (example directory, source file, test files) of each task."
+    names, codes = set(), {Path(exdir)/'code' for exdir, _, _ in files}
+    for exdir, src, tests in files:
+        for rel in {src, *tests}: names |= _imports(Path(exdir)/rel, True)
+    for code in codes:
+        for p in code.rglob('*.py'): names |= _imports(p, False)
+    own = {p.stem for code in codes for p in code.rglob('*') if p.suffix == '.py' or p.is_dir()}
+    for corpus in {c for code in codes if (c := layout_of(code)[1])}: own |= _corpus_names(corpus)
     return tuple(sorted(names - own - {'codebench'}))
 
-# %% ../nbs/07_evaluate.ipynb #ceac7969
+# %% ../nbs/07_evaluate.ipynb #f7c5a07d
 class WarmPool:
     "Warm servers of one interpreter: one per run in flight, started on first use, reused while alive."
     def __init__(self, isolation:str, preload:tuple=(), env:PythonEnv|None=None, corpora:dict|None=None):
@@ -192,6 +197,13 @@ class WarmPool:
         finally:
             with self._lock:
                 if s.alive() and not self.closed: self._idle.append(s)
+
+    def prestart(self, n:int):
+        "Start servers until `n` are idle (they warm up while the caller prepares the work)."
+        with self._lock:
+            while len([s for s in self._idle if s.alive()]) < n and not self.closed:
+                s = WarmServer(self.base, self.isolation, self.preload, self.env, self.corpora)
+                self._all.append(s); self._idle.append(s)
 
     def close(self):
         with self._lock: self.closed, servers = True, list(self._all)
@@ -215,6 +227,11 @@ def warm_pool(tasks:list, isolation:str, env:PythonEnv) -> WarmPool:
         evicted = [_POOLS.pop(k) for k in old]
     for p in evicted: p.close()
     return pool
+
+def _pool(warm, tasks:list, isolation:str, env:PythonEnv) -> WarmPool|None:
+    "The pool `warm` asks for: None, the one given, or the shared one for `tasks`."
+    if isinstance(warm, WarmPool): return warm
+    return warm_pool(tasks, isolation, env) if warm else None
 
 def close_warm_pools():
     "Stop every warm server (also at exit)."
@@ -245,7 +262,7 @@ class RayExecutor:
             done, pending = self.ray.wait(pending, num_returns=1)
             yield self.ray.get(done[0])
 
-# %% ../nbs/07_evaluate.ipynb #9092cdeb
+# %% ../nbs/07_evaluate.ipynb #24c15753
 GPU_ONLY = ('flash_attn', 'transformer_engine', 'tensorrt', 'tripy', 'apex', 'cupy', 'pynvml', 'xformers', 'deep_gemm', 'mamba_ssm')
 _GPU_RE = re.compile(r'CUDA|cuda|NVIDIA driver|nvidia-smi|NCCL|cuDNN|GPU', re.I)
 _NET_RE = re.compile(r'Temporary failure in name resolution|Name or service not known|Network is unreachable|'
@@ -311,7 +328,7 @@ def _structural_census(task:Task) -> tuple:
     if not all(p.startswith('code/') for p in task.test_paths): return 'test-file-missing', 'test files must lie under code/'
     return '', ''
 
-# %% ../nbs/07_evaluate.ipynb #a4f6a6de
+# %% ../nbs/07_evaluate.ipynb #749991c7
 def _gold_census(task:Task, run:TestRun, dig:str, log:str, python:str) -> Census:
     "A task's census from its gold run."
     passed = sorted(t for t, o in run.tests.items() if o == 'passed')
@@ -338,7 +355,7 @@ def _stub_verdict(c:Census, run:TestRun) -> Census:
         c.weak = 'a NotImplementedError stub passes every census test: the target may be wrong, or the tests never call it'
     return c
 
-# %% ../nbs/07_evaluate.ipynb #36a257d0
+# %% ../nbs/07_evaluate.ipynb #95f807e5
 def compute_census(
     tasks:list,  # tasks of one example
     run_dir,  # the example's run directory; the census is cached in census.jsonl there
@@ -346,7 +363,7 @@ def compute_census(
     progress:bool=True,
     env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
     fresh:bool=False,  # ignore the cache
-    warm:bool=False,  # run in warm workers
+    warm=False,  # run in warm workers: True (a pool for these tasks) or a `WarmPool` to use
 ) -> dict:
     "`{task_id: Census}`, reusing cached entries whose digest still matches; tasks sharing test files share one gold run."
     run_dir, env = Path(run_dir), env or own_python()
@@ -368,7 +385,8 @@ def compute_census(
         gold[key] = (mk(key, group[0][0], {}, log), group)
     executor = executor or LocalExecutor()
     todo_tasks = [t for g in todo.values() for t, _ in g]
-    pool = warm_pool(tasks, isolation, env) if warm and todo_tasks and isinstance(executor, LocalExecutor) else None
+    pool = _pool(warm, tasks, isolation, env) if todo_tasks and isinstance(executor, LocalExecutor) else None
+    if pool: pool.prestart(executor.jobs)
     fn = partial(run_job, warm=pool) if pool else run_job
     for job, run in tqdm(executor.imap_unordered(fn, [j for j, _ in gold.values()]), total=len(gold), desc='gold runs',
                          disable=not progress or not gold, leave=False):
@@ -385,7 +403,7 @@ def compute_census(
     write_jsonl(run_dir/'census.jsonl', [out[t.task_id] for t in tasks])
     return out
 
-# %% ../nbs/07_evaluate.ipynb #31056b10
+# %% ../nbs/07_evaluate.ipynb #a3603283
 CAUSES = ('test-file-missing', 'no-tests', 'dependency-missing', 'needs-gpu', 'needs-network', 'collection-error', 'all-skipped',
           'gold-fails', 'timeout', 'crash', 'harness-error')
 
@@ -427,6 +445,11 @@ def _redo(r:Result, census:dict, rerun:str) -> bool:
     if c is None or c.digest != r.census: return True  # judged against another census (or none)
     return rerun == 'all' or r.verdict == 'error' or (rerun == 'fail' and r.verdict != 'pass')
 
+@lru_cache(256)
+def _read_source(path:str) -> str: return Path(path).read_text(encoding='utf-8')
+
+def _original(task:Task) -> str: return _read_source(str(Path(task.example_dir)/task.source_path))
+
 def _pending(results_path:Path, census:dict, rerun:str) -> list:
     "The stored results that stay; the others are removed from the file."
     if rerun not in RERUN: raise ValueError(f"rerun must be one of {', '.join(RERUN)}, not {rerun!r}")
@@ -435,7 +458,7 @@ def _pending(results_path:Path, census:dict, rerun:str) -> list:
     if len(keep) < len(old): write_jsonl(results_path, keep)
     return keep
 
-# %% ../nbs/07_evaluate.ipynb #a8252821
+# %% ../nbs/07_evaluate.ipynb #ec0cc817
 def evaluate_completions(
     tasks:list,  # tasks of one example
     completions:list,  # `Completion`s to evaluate
@@ -444,7 +467,7 @@ def evaluate_completions(
     executor=None, limits:Limits|None=None, isolation:str='bwrap',
     log_dir=None,  # where per-run logs go (default: `logs/` beside results.jsonl)
     progress:bool=True,
-    warm:bool=True,  # run in warm workers (see above); False: a fresh interpreter per run
+    warm=True,  # warm workers: True (a pool for these tasks) or a `WarmPool` to use; False: a fresh interpreter per run
     env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
     rerun:str='error',  # what to judge again: 'error', 'fail' or 'all'
 ) -> list:
@@ -454,6 +477,9 @@ def evaluate_completions(
     by_task = {t.task_id: t for t in tasks}
     old = _pending(results_path, census, rerun)
     done = {(r.task_id, r.sample) for r in old}
+    executor = executor or LocalExecutor()
+    pool = _pool(warm, tasks, isolation, env) if isinstance(executor, LocalExecutor) else None
+    if pool and any((c.task_id, c.sample) not in done for c in completions): pool.prestart(executor.jobs)  # warming up while we splice
     known = {r.key: r for r in old if r.key and r.verdict in ('pass', 'fail', 'timeout', 'tampered')}
     new, groups, sources = [], defaultdict(list), {}
     for c in completions:
@@ -465,6 +491,10 @@ def evaluate_completions(
         s = splice(task, c.text)
         key = _key(c.task_id, s.source if s.ok else c.text)
         if not s.ok: new.append(_result(c, key, Outcome(s.verdict, detail=s.detail), '', cen.digest)); continue
+        if s.source == _original(task):  # byte for byte the benchmark's own file: the census's gold run judged exactly this
+            new.append(_result(c, key, Outcome('pass', {t: 'passed' for t in cen.tests}, 1.0, detail='the benchmark\'s own source: judged by the census',
+                                              isolation='census'), cen.log_path, cen.digest))
+            continue
         if key in known:
             r = known[key]
             new.append(Result(c.task_id, c.model, c.sample, r.verdict, r.tests, r.pass_ratio, 0.0, r.log_path, r.isolation, r.detail, key, r.census))
@@ -475,9 +505,7 @@ def evaluate_completions(
                 census[task.task_id].tests, str(log_dir/f"{_safe(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python,
                 census[task.task_id].rebound)
             for key, (task, src) in sources.items()]
-    executor = executor or LocalExecutor()
-    pool = warm_pool(tasks, isolation, env) if warm and jobs and isinstance(executor, LocalExecutor) else None
-    fn = partial(run_job, warm=pool) if pool else run_job
+    fn = partial(run_job, warm=pool) if pool and jobs else run_job
     bar = tqdm(total=sum(len(v) for v in groups.values()), desc='evaluate', unit='completion', disable=not progress or not jobs, leave=False)
     try:
         for job, run in executor.imap_unordered(fn, jobs):
@@ -511,15 +539,18 @@ def evaluate(
     executor = executor or LocalExecutor(jobs)
     envs = envs or EnvMap(runs=runs)
     out = {}
-    examples = [e for e in run_examples(runs) if framework in (None, e[0]) and example in (None, e[1])]
+    examples = [e for e in run_examples(runs) if framework in (None, e[0]) and example in (None, e[1])
+                and (model_run_dir(runs, *e[:2], model)/'completions.jsonl').exists()]
+    tasks = {d: read_jsonl(d/'tasks.jsonl', Task) for _, _, d in examples}
+    env = {d: envs.env_for(fw, ex) for fw, ex, d in examples}
+    shared = defaultdict(list)  # interpreter -> every task it serves here
+    for d in tasks: shared[env[d].python] += tasks[d]
     for fw, ex, d in examples:
         comp_path = model_run_dir(runs, fw, ex, model)/'completions.jsonl'
-        if not comp_path.exists(): continue
-        tasks = read_jsonl(d/'tasks.jsonl', Task)
-        env = envs.env_for(fw, ex)
-        census = compute_census(tasks, d, executor, limits, isolation, progress, env, fresh_census, warm)
-        results = evaluate_completions(tasks, read_jsonl(comp_path, Completion), comp_path.parent/'results.jsonl', census,
-                                       executor, limits, isolation, progress=progress, warm=warm, env=env, rerun=rerun)
-        out[d] = write_metrics(comp_path.parent, tasks, results, census)
+        pool = warm and isinstance(executor, LocalExecutor) and warm_pool(shared[env[d].python], isolation, env[d])
+        census = compute_census(tasks[d], d, executor, limits, isolation, progress, env[d], fresh_census, pool)
+        results = evaluate_completions(tasks[d], read_jsonl(comp_path, Completion), comp_path.parent/'results.jsonl', census,
+                                       executor, limits, isolation, progress=progress, warm=pool, env=env[d], rerun=rerun)
+        out[d] = write_metrics(comp_path.parent, tasks[d], results, census)
     if not out: raise FileNotFoundError(f"no completions of model {model!r} under {runs}; run `codebench generate` first")
     return out

@@ -42,7 +42,7 @@ class Limits:
     file_size_mb: int = 128  # RLIMIT_FSIZE: no file (log included) grows beyond this
     processes: int = 256  # RLIMIT_NPROC of the run's own uid (threads count too)
 
-# %% ../nbs/05_sandbox.ipynb #255fc61f
+# %% ../nbs/05_sandbox.ipynb #18855d11
 class EnvError(RuntimeError):
     "An interpreter that cannot run the tests (missing, broken, or without pytest)."
 
@@ -137,7 +137,7 @@ def isolation_of(isolation) -> Isolation:
     if isolation not in ISOLATIONS: raise ValueError(f"unknown isolation {isolation!r}; expected one of {', '.join(ISOLATIONS)}")
     return ISOLATIONS[isolation]
 
-# %% ../nbs/05_sandbox.ipynb #889626ba
+# %% ../nbs/05_sandbox.ipynb #e0f3f859
 @lru_cache(None)
 def bwrap_works() -> bool:
     "Is bubblewrap installed and able to create a sandbox here?"
@@ -190,7 +190,7 @@ def layout_of(code_dir) -> tuple:
         return f"{fw.name}/test_examples/{p.parent.name}/{p.name}", (corpus if corpus.is_dir() else None)
     return p.name, None
 
-# %% ../nbs/05_sandbox.ipynb #99055bce
+# %% ../nbs/05_sandbox.ipynb #8dd0b443
 @dataclass
 class Workspace:
     "A run's private tree on the host: the example's code at its benchmark-relative place, the run's home and temp dir."
@@ -241,7 +241,7 @@ def make_workspace(
                 if not p.is_symlink() and p.stat().st_nlink == 1: os.chown(p, owner, -1)  # fresh files only; links stay root's
     return ws
 
-# %% ../nbs/05_sandbox.ipynb #b2c5df4f
+# %% ../nbs/05_sandbox.ipynb #7a2863a5
 _HARNESS_DIR = None
 
 def harness_dir() -> Path:
@@ -299,7 +299,7 @@ def _bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str) -> list:
     if os.geteuid() == 0: argv += ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID']
     return argv + ['--chdir', cwd]
 
-# %% ../nbs/05_sandbox.ipynb #3e3970ad
+# %% ../nbs/05_sandbox.ipynb #809210e2
 @dataclass
 class TestRun:
     "What one sandboxed pytest run produced."
@@ -317,8 +317,8 @@ class TestRun:
     isolation: str = ''
 
 def _pytest_args(run_root:str, code:str, test_files:list) -> list:
-    return ['-q', '--capture=tee-sys', '-p', 'no:cacheprovider', '-p', 'codebench_plugin', f'--codebench-report={run_root}/.report.json',
-            '-o', 'addopts=', f'--rootdir={code}', *test_files]
+    return ['-q', '--capture=tee-sys', '-p', 'no:cacheprovider', '-W', 'ignore::pytest.PytestAssertRewriteWarning', '-p', 'codebench_plugin',
+            f'--codebench-report={run_root}/.report.json', '-o', 'addopts=', f'--rootdir={code}', *test_files]
 
 def _request(ws:Workspace, run_root:str, test_files:list, limits:Limits, uid:int|None, env:PythonEnv, harness:str) -> dict:
     "What the harness needs for one run (paths as the run sees them)."
@@ -327,7 +327,7 @@ def _request(ws:Workspace, run_root:str, test_files:list, limits:Limits, uid:int
                 uid=uid, harness=harness, timeout=limits.timeout, log=f"{run_root}/.log",
                 limits=[limits.cpu_seconds, limits.memory_mb << 20, limits.file_size_mb << 20, limits.processes if uid is not None else -1])
 
-# %% ../nbs/05_sandbox.ipynb #e6eb12d0
+# %% ../nbs/05_sandbox.ipynb #6a296e33
 def _guarded_files(code:Path, test_files:list) -> list:
     "The test files and the files beside them (conftest.py, helpers), relative to the code directory."
     out = set(test_files)
@@ -367,7 +367,7 @@ def _tail(path:Path, n:int=4000) -> str:
         f.seek(max(0, path.stat().st_size - n))
         return f.read().decode('utf-8', errors='replace')
 
-# %% ../nbs/05_sandbox.ipynb #62039db7
+# %% ../nbs/05_sandbox.ipynb #8e2ca531
 def run_tests(
     ws:Workspace,  # from `make_workspace`
     test_files:list,  # test files relative to the code directory
@@ -450,7 +450,7 @@ class WarmServer:
         self.proc.wait()
         self.errlog.close()
 
-# %% ../nbs/05_sandbox.ipynb #e829b52f
+# %% ../nbs/05_sandbox.ipynb #5847705b
 @patch
 def run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None) -> TestRun:
     "Like `run_tests`, in a forked child of the server; `ws.root` must lie directly under the server's base directory."

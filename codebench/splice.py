@@ -99,10 +99,13 @@ def parse_code(
     want:callable=lambda tree: True,  # preference: the first parsing candidate for which this is true wins
 ) -> tuple:
     "`(code, tree)` of the best candidate that parses, or `(None, None)`; `want` picks among parsing candidates."
-    parsed = [p for c in code_candidates(text) if (p := _try_parse(c))]
-    for code, tree in parsed:
-        if want(tree): return code, tree
-    return parsed[0] if parsed else (None, None)
+    first = None
+    for c in code_candidates(text):  # lazily: the usual answer's first fenced block settles it without parsing the rest
+        p = _try_parse(c)
+        if p is None: continue
+        if want(p[1]): return p
+        first = first or p
+    return first or (None, None)
 
 # %% ../nbs/03_splice.ipynb #93705437
 def _defs_named(tree, name:str, cls:str|None) -> list:

@@ -1,112 +1,195 @@
-"""Evaluation throughput on the demo benchmark (a benchmark script, not a test: `python tests/bench_evaluate.py`).
+"""Evaluation speed, side by side on identical completions (a benchmark script, not a test): `make bench`.
 
-n samples per task are made from each gold implementation and its seeded mutants (the offline `mutants`
-backend). The same completions are evaluated
-  1. serially, one fresh interpreter and one copied workspace per completion, no dedup (the reference tool's way);
-  2. with codebench's engine: a pool, dedup of identical spliced answers, hard-link workspaces;
-  3. the same with warm workers (pre-imported test dependencies, one fork per run), when available.
-It prints completions/second, the median overhead per test run over a bare pytest run of the gold, the
-speedups, and checks that all three give identical verdicts.
+For each workload, the same completions are judged by
+  1. KOCO-bench's own evaluator (`scripts/execution_evaluation_pure.py`; needs KOCO_ROOT): one fresh
+     `python -m pytest` per completion, one after the other, on a private copy of the example;
+  2. codebench with a fresh interpreter per run (`--no-warm`);
+  3. codebench with warm workers (the default),
+alternating, `--reps` times each; every repetition of 2 and 3 starts from nothing (no stored results, no warm
+server), with the census computed beforehand. Workloads: the embedded demo (15 tasks x 4 samples of `mutants:0` =
+60 completions) and, with KOCO_ROOT and built environments (`codebench env build`), one example per runnable
+framework. It prints wall times, speedups, whether the verdicts agree, and where the time of one warm run goes
+(workspace, the request to the worker, pytest in the child, reading the results, cleanup), against a bare pytest of
+the same test files in a process that has already imported what they import.
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
-from codebench.core import Completion, Task, read_jsonl
-from codebench.evaluate import Job, LocalExecutor, _code_rel, compute_census, evaluate_completions, judge, run_job
+from codebench.core import Result, model_slug, read_jsonl, write_jsonl
+from codebench.envs import EnvMap
+from codebench.evaluate import _code_rel, close_warm_pools, compute_census, evaluate, preload_modules
 from codebench.generate import OfflineBackend, Request, Sampling, parse_spec
-from codebench.parse import parse_benchmark, write_tasks
+from codebench.parse import parse_benchmark, to_koco
 from codebench.prompts import build_prompt
-from codebench.sandbox import Limits, choose_isolation
-from codebench.splice import splice
+from codebench.sandbox import choose_isolation
+
+import codebench.evaluate as ev
+import codebench.sandbox as sb
+
+REAL = [('verl', 'PACS'), ('smolagents', 'smolcc'), ('raganything', 'rag4chat')]
 
 
-def completions_for(tasks, n, seed):
+def completions(tasks, n, seed=0):
     backend = OfflineBackend(parse_spec(f'mutants:{seed}'))
     return list(backend.generate([Request(build_prompt(t), t, list(range(n))) for t in tasks], Sampling(n=n)))
 
 
-def serial_fresh(tasks, comps, census, isolation, logs):
-    "One fresh interpreter and one copied workspace per completion, one at a time, nothing shared."
-    by = {t.task_id: t for t in tasks}
-    verdicts, durations = {}, []
-    for i, c in enumerate(comps):
-        t = by[c.task_id]
-        s = splice(t, c.text)
-        if not s.ok: verdicts[c.task_id, c.sample] = s.verdict; continue
-        job = Job(f'serial{i:06d}', t.task_id, str(t.code_dir), {_code_rel(t.source_path): s.source},
-                  [_code_rel(p) for p in t.test_paths], census[t.task_id].tests, str(logs / f'{i}.log'), Limits(), isolation)
-        _, run = run_job(job, link=False)
-        durations.append(run.duration)
-        verdicts[c.task_id, c.sample] = judge(run, job.census).verdict
-    return verdicts, durations
+def reference_run(script, python, tasks, comps, work):
+    "KOCO-bench's evaluator on a private copy of each example; `({(task_id, sample): passed}, seconds)`."
+    got, t0 = {}, time.perf_counter()
+    by_ex = {}
+    for t in tasks: by_ex.setdefault(t.example_dir, []).append(t)
+    for exdir, ts in by_ex.items():
+        ex = Path(exdir)
+        d = Path(tempfile.mkdtemp(dir=work))
+        code = d / ex.parent.parent.name / 'test_examples' / ex.name / 'code'
+        shutil.copytree(ex / 'code', code, symlinks=True)
+        if (ex.parent.parent / 'knowledge_corpus').is_dir(): (code.parent.parent.parent / 'knowledge_corpus').symlink_to(ex.parent.parent / 'knowledge_corpus')
+        recs = [{**to_koco(t), 'completions': [c.text for c in sorted((c for c in comps if c.task_id == t.task_id), key=lambda c: c.sample)]}
+                for t in ts]
+        write_jsonl(d / 'bench_output.jsonl', recs)  # the reference writes its metrics to <name minus _result.jsonl>_result.metrics.json
+        env = {k: os.environ[k] for k in ('PATH', 'LANG', 'HOME') if k in os.environ}
+        env.update(HF_HUB_OFFLINE='1', PYTHONDONTWRITEBYTECODE='1', OMP_NUM_THREADS='1')
+        subprocess.run([python, str(script), '--source_dir', str(code), '--input_file', str(d / 'bench_output.jsonl'), '--output_file',
+                        str(d / 'bench_result.jsonl')], cwd=script.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        names = {t.name: t.task_id for t in ts}
+        for r in read_jsonl(d / 'bench_result.jsonl'):
+            got.update({(names[r['function_name']], i): bool(v) for i, v in enumerate(r['results'])})
+    return got, time.perf_counter() - t0
 
 
-def bare_gold(tasks, reps=3):
-    "Median wall time of a plain `python -m pytest` of each task's test files with the gold code (no sandbox)."
-    times = []
-    for t in tasks:
-        for _ in range(reps):
+def codebench_run(runs0, model, envs, warm, jobs, work):
+    "`codebench evaluate` (the library call) on a copy of `runs0` with nothing stored but the census; `({(task_id, sample): Result}, seconds)`."
+    runs = Path(tempfile.mkdtemp(dir=work)) / 'runs'
+    shutil.copytree(runs0, runs)
+    close_warm_pools()
+    t0 = time.perf_counter()
+    evaluate(runs, model, jobs=jobs, warm=warm, envs=envs, progress=False)
+    secs = time.perf_counter() - t0
+    close_warm_pools()
+    got = {(r.task_id, r.sample): r for p in runs.glob(f'*/*/{model_slug(model)}/results.jsonl') for r in read_jsonl(p, Result)}
+    return got, secs
+
+
+@contextmanager
+def phase_timer():
+    "Wrap the pieces of a run with timers; yields {phase: [seconds]}."
+    phases, saved = {}, []
+    def wrap(mod, name, label):
+        orig = getattr(mod, name)
+        def timed(*a, **k):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', *[_code_rel(p) for p in t.test_paths]],
-                           cwd=t.code_dir, capture_output=True)
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+            try: return orig(*a, **k)
+            finally: phases.setdefault(label, []).append(time.perf_counter() - t0)
+        saved.append((mod, name, orig)); setattr(mod, name, timed)
+    wrap(ev, 'splice', 'splice'); wrap(ev, 'make_workspace', 'workspace'); wrap(sb, '_collect', 'collect')
+    wrap(sb.WarmServer, 'run', 'worker round trip'); wrap(ev, '_run_once', 'whole run (in a pool thread)')
+    try: yield phases
+    finally:
+        for mod, name, orig in saved: setattr(mod, name, orig)
+
+
+def bare_pytest(task, env, preload, reps=5):
+    "Median seconds of pytest on the task's test files with the gold, forked from a process that has imported `preload`."
+    code = f'''
+import os, sys, time, statistics
+for m in {list(preload)!r}:
+    try: __import__(m)
+    except BaseException: pass
+import pytest, tempfile
+fd = os.open(os.devnull, os.O_WRONLY); saved = os.dup(1), os.dup(2); os.dup2(fd, 1); os.dup2(fd, 2)
+pytest.main(['-q', '-p', 'no:cacheprovider', tempfile.mkdtemp()])  # pytest's plugins imported, as a warm worker has them
+os.dup2(saved[0], 1); os.dup2(saved[1], 2)
+times = []
+for _ in range({reps}):
+    t0 = time.perf_counter(); pid = os.fork()
+    if pid == 0:
+        fd = os.open(os.devnull, os.O_WRONLY); os.dup2(fd, 1); os.dup2(fd, 2)
+        os._exit(int(pytest.main(['-q', '-p', 'no:cacheprovider', *{[_code_rel(p) for p in task.test_paths]!r}])))
+    os.waitpid(pid, 0); times.append(time.perf_counter() - t0)
+print(statistics.median(times))
+'''
+    r = subprocess.run([env.python, '-c', code], cwd=task.code_dir, capture_output=True, text=True,
+                       env={**os.environ, 'HF_HUB_OFFLINE': '1', 'PYTHONDONTWRITEBYTECODE': '1', 'OMP_NUM_THREADS': '1'})
+    return float(r.stdout.strip().splitlines()[-1])
+
+
+def workload(name, tasks, n, args, envs, script, isolation):
+    work = Path(tempfile.mkdtemp(prefix='bench-'))
+    model, runs0 = 'mutants:0', work / 'runs0'
+    comps = completions(tasks, n)
+    by_ex = {}
+    for t in tasks: by_ex.setdefault((t.framework, t.example), []).append(t)
+    census = {}
+    for (fw, ex), ts in by_ex.items():
+        d = runs0 / fw / ex
+        write_jsonl(d / 'tasks.jsonl', ts)
+        write_jsonl(d / model_slug(model) / 'completions.jsonl', [c for c in comps if c.task_id in {t.task_id for t in ts}])
+        census.update(compute_census(ts, d, isolation=isolation, env=envs.env_for(fw, ex), progress=False, warm=True))
+    close_warm_pools()
+    ok = [t for t in tasks if census[t.task_id].ok]
+    comps = [c for c in comps if census[c.task_id].ok]
+    print(f"\n== {name}: {len(ok)} scoreable tasks x {n} samples = {len(comps)} completions "
+          f"({len({c.text for c in comps})} distinct), {args.jobs} jobs, {isolation}", flush=True)
+    times = {'reference': [], 'cold': [], 'warm': []}
+    verdicts = {}
+    for rep in range(args.reps):
+        if script:
+            v, s = reference_run(script, envs.env_for(ok[0].framework, ok[0].example).python, ok, comps, work)
+            times['reference'].append(s); verdicts['reference'] = v
+        for mode in ('cold', 'warm'):
+            v, s = codebench_run(runs0, model, envs, mode == 'warm', args.jobs, work)
+            times[mode].append(s); verdicts[mode] = v
+        print(f"  rep {rep + 1}: " + ', '.join(f"{k} {t[-1]:.1f} s" for k, t in times.items() if t), flush=True)
+    med = {k: statistics.median(t) for k, t in times.items() if t}
+    passed = lambda v: {k: (x.verdict == 'pass' if isinstance(x, Result) else x) for k, x in v.items()}
+    same_cw = passed(verdicts['cold']) == passed(verdicts['warm'])
+    print(f"  median: " + ', '.join(f"{k} {s:.1f} s" for k, s in med.items()))
+    if 'reference' in med:
+        diff = {k: (v, passed(verdicts['warm']).get(k)) for k, v in verdicts['reference'].items() if v != passed(verdicts['warm']).get(k)}
+        print(f"  speedup over the reference: cold {med['reference'] / med['cold']:.1f}x, warm {med['reference'] / med['warm']:.1f}x; "
+              f"verdicts same as the reference: {len(verdicts['reference']) - len(diff)}/{len(verdicts['reference'])}"
+              + (f" (different, reference vs codebench: {sorted(diff.items())})" if diff else ''))
+    print(f"  warm/cold: {med['cold'] / med['warm']:.2f}x; identical verdicts: {same_cw}")
+    with phase_timer() as ph:
+        codebench_run(runs0, model, envs, True, 1, work)
+    print(f"  one warm run, median (1 job): " + ', '.join(f"{k} {statistics.median(t) * 1000:.0f} ms" for k, t in ph.items()))
+    t = ok[0]
+    bare = bare_pytest(t, envs.env_for(t.framework, t.example), preload_modules([x for x in ok if x.example_dir == t.example_dir]))
+    whole = statistics.median(ph['whole run (in a pool thread)'])
+    print(f"  bare pytest of {t.task_id}'s tests, forked from a process with its imports and pytest's plugins loaded: "
+          f"{bare * 1000:.0f} ms; a warm codebench run: {whole * 1000:.0f} ms (overhead {100 * (whole / bare - 1):.0f}%)")
+    shutil.rmtree(work, ignore_errors=True)
+    return med
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--n', type=int, default=8, help='samples per task')
-    ap.add_argument('--jobs', type=int, default=os.cpu_count(), help='pool size')
-    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--n', type=int, default=4, help='samples per task')
+    ap.add_argument('--jobs', type=int, default=2, help='concurrent runs')
+    ap.add_argument('--reps', type=int, default=3, help='repetitions of each evaluator, alternating')
+    ap.add_argument('--real', action='append', help='FRAMEWORK/EXAMPLE of the real benchmark (default: one per runnable framework)')
+    ap.add_argument('--no-real', action='store_true', help='only the demo')
     args = ap.parse_args()
-    isolation = choose_isolation()
-    tmp = Path(tempfile.mkdtemp(prefix='bench-'))
-    report = parse_benchmark()
-    write_tasks(report, tmp)
-    tasks = report.tasks
-    comps = completions_for(tasks, args.n, args.seed)
-    census = {}
-    by_ex = {}
-    for t in tasks: by_ex.setdefault((t.framework, t.example), []).append(t)
-    for (fw, ex), ts in by_ex.items(): census.update(compute_census(ts, tmp / fw / ex, isolation=isolation, progress=False))
-    print(f"{len(tasks)} tasks x {args.n} samples = {len(comps)} completions; isolation: {isolation}; {os.cpu_count()} cores")
-
-    t0 = time.perf_counter()
-    v_serial, d_serial = serial_fresh(tasks, comps, census, isolation, tmp / 'serial-logs')
-    s_serial = time.perf_counter() - t0
-
-    rows = [('serial, fresh interpreter, no dedup', s_serial, v_serial, d_serial)]
-    for warm in (False, True):
-        t0 = time.perf_counter()
-        got = {}
-        for (fw, ex), ts in by_ex.items():
-            cs = [c for c in comps if c.task_id.startswith(f'{fw}/{ex}/')]
-            res = evaluate_completions(ts, cs, tmp / fw / ex / f'pool-{warm}' / 'results.jsonl', census, LocalExecutor(args.jobs),
-                                       isolation=isolation, progress=False, warm=warm)
-            got.update({(r.task_id, r.sample): r for r in res})
-        secs = time.perf_counter() - t0
-        runs = {r.key: r.duration for r in got.values() if r.duration > 0}
-        rows.append((f"pool x{args.jobs}, dedup" + (', warm workers' if warm else ''), secs,
-                     {k: r.verdict for k, r in got.items()}, list(runs.values())))
-
-    bare = bare_gold(tasks)
-    print(f"bare pytest run of the gold (median): {bare * 1000:.0f} ms\n")
-    print(f"{'evaluator':44s} {'seconds':>8s} {'compl/s':>8s} {'runs':>5s} {'median run':>11s} {'overhead':>9s} {'speedup':>8s}  verdicts")
-    for name, secs, verdicts, durs in rows:
-        med = statistics.median(durs) if durs else float('nan')
-        same = 'identical' if verdicts == rows[0][2] else 'DIFFERENT'
-        print(f"{name:44s} {secs:8.1f} {len(comps) / secs:8.1f} {len(durs):5d} {med * 1000:9.0f}ms {(med - bare) * 1000:7.0f}ms "
-              f"{rows[0][1] / secs:7.1f}x  {same}")
-    verd = {}
-    for v in rows[-1][2].values(): verd[v] = verd.get(v, 0) + 1
-    print(f"\nverdicts: {verd}")
-    return 0 if all(r[2] == rows[0][2] for r in rows) else 1
+    isolation, koco = choose_isolation(), os.environ.get('KOCO_ROOT')
+    script = Path(koco) / 'KOCO-bench-en/domain_code_generation/scripts/execution_evaluation_pure.py' if koco else None
+    if not script: print('KOCO_ROOT is not set: no reference evaluator, no real examples; codebench cold and warm only')
+    print(f"{os.cpu_count()} cores, isolation {isolation}")
+    workload('demo', parse_benchmark().tasks, args.n, args, EnvMap(environ={}), script, isolation)
+    if koco and not args.no_real:
+        envs = EnvMap(['auto'])
+        for fw, ex in [tuple(x.split('/')) for x in args.real] if args.real else REAL:
+            try: tasks = parse_benchmark(Path(koco) / 'KOCO-bench-en/domain_code_generation', fw, ex).tasks
+            except ValueError as e: print(f"\n== {fw}/{ex}: skipped ({e})"); continue
+            workload(f"{fw}/{ex}", tasks, args.n, args, envs, script, isolation)
 
 
 if __name__ == '__main__':

@@ -164,7 +164,8 @@ def test_hostile_completions(tmp_path, demo_root, listener, warm, monkeypatch):
     assert tree_hash(demo_root) == before
     assert (d / 'census.jsonl').read_bytes() == census_before
     assert not Path('/tmp/codebench-evil.txt').exists()
-    assert all(r.isolation.startswith('bwrap') for r in results.values() if r.isolation)
+    assert results[len(names)].isolation == 'census'  # the gold, byte for byte: judged by the census run
+    assert all(r.isolation.startswith('bwrap') for r in results.values() if r.isolation and r.isolation != 'census')
     rerun = {n for i, n in enumerate(names) if 'cold rerun after a failed warm run' in results[i].isolation}
     if warm:  # a warm run that leaves no report is run again cold before it is judged: the same verdict, never the worker's fault
         assert rerun == {'os_exit_at_import', 'os_exit_in_function', 'forge_report', 'kill_parent_group', 'delete_own_workspace'}, rerun
