@@ -14,20 +14,17 @@ import time
 import openai
 from openai import AsyncOpenAI
 
+from .backend import Backend, BackendError, ModelSpec, Request, Sampling
 from .core import Completion
-from .generate import ModelSpec, Request, Sampling
 
 # %% auto #0
-__all__ = ['PROVIDERS', 'BackendError', 'api_key', 'OpenAIBackend']
+__all__ = ['PROVIDERS', 'api_key', 'OpenAIBackend']
 
 # %% ../nbs/14_api.ipynb #95df1694
 PROVIDERS = {  # kind -> (base URL, key variable)
     'openrouter': ('https://openrouter.ai/api/v1', 'OPENROUTER_API_KEY'),
     'openai': ('https://api.openai.com/v1', 'OPENAI_API_KEY'),
 }
-
-class BackendError(RuntimeError):
-    "A problem the user must fix before generation can run (key, model name, server)."
 
 def api_key(spec:ModelSpec, env:dict|None=None) -> str|None:
     "The API key for a spec: its variable from the environment, else from a `.env` file in the working directory or above."
@@ -41,8 +38,17 @@ def api_key(spec:ModelSpec, env:dict|None=None) -> str|None:
     except ImportError: return None
 
 # %% ../nbs/14_api.ipynb #cb347895
-class OpenAIBackend:
+class OpenAIBackend(Backend):
     "Chat completions from an OpenAI-compatible API."
+    options = dict(concurrency=int, max_retries=int, timeout=float)
+
+    @classmethod
+    def parse_name(cls, kind:str, name:str, spec:str) -> dict:
+        if not name: raise ValueError(f"model spec {spec!r}: {kind}: needs a model name")
+        name, _, url = name.partition('@')
+        if url and not url.startswith(('http://', 'https://')): raise ValueError(f"model spec {spec!r}: server URL must start with http:// or https://")
+        return dict(name=name, base_url=url or None)
+
     def __init__(
         self, spec:ModelSpec,
         concurrency:int=8,  # requests in flight at once

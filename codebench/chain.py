@@ -23,7 +23,7 @@ from .core import demo_root, model_slug
 from .parse import framework_dirs
 
 # %% auto #0
-__all__ = ['stage_notebook', 'execute_stage', 'to_html', 'ChainResult', 'write_index', 'run_chain']
+__all__ = ['stage_notebook', 'StageError', 'execute_stage', 'to_html', 'ChainResult', 'write_index', 'run_chain']
 
 # %% ../nbs/13_chain.ipynb #7b3090e5
 def stage_notebook(name:str) -> Path:
@@ -42,6 +42,9 @@ def _stderr_to(path:Path):
         try: yield
         finally:
             sys.stderr.flush(); os.dup2(saved, 2); os.close(saved)
+
+class StageError(RuntimeError):
+    "A stage notebook failed; the message names it, the error and its HTML."
 
 def execute_stage(name:str, out:Path, params:dict, cwd) -> str:
     "Execute a stage notebook with papermill into `out` (kernel messages in `out`.log); return '' or the error in one line."

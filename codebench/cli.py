@@ -9,38 +9,67 @@ import argparse
 import os
 import sys
 import warnings
-
-import pandas as pd
-
+from dataclasses import dataclass
 from pathlib import Path
 
-from .core import load_settings, read_jsonl, run_examples
-from .parse import parse_benchmark, write_tasks
-from .prompts import write_prompts
-from .generate import Sampling, generate
-from .evaluate import RERUN, Census, census_frame, census_summary, evaluate
-from .envs import RECIPES, EnvMap, build_env, built_envs, envs_home, recipe_for, recipes_for
-from .sandbox import Limits
-from .metrics import aggregate
-from .validate import validate_benchmark
-from .koco import export_koco_output, export_koco_results, import_koco_output
-from .chain import run_chain
-from .serving import serve_start, serve_status, serve_stop
-from .dataset import build_dataset
-from .train import TrainConfig, merge_adapter, train_sft
-from .conflict import run_conflict
+import pandas as pd
+from fastcore.docments import docments
+
+from .backend import BackendError, PrerequisiteError, Sampling
+from .core import load_settings, read_jsonl, run_examples, run_name
 
 # %% auto #0
-__all__ = ['cmd_parse', 'cmd_prompts', 'cmd_generate', 'cmd_evaluate', 'cmd_validate', 'cmd_aggregate', 'cmd_run', 'cmd_serve',
-           'cmd_download', 'cmd_dataset', 'cmd_train', 'cmd_conflict', 'cmd_koco', 'cmd_env', 'build_parser', 'main']
+__all__ = ['COMMANDS', 'Command', 'command', 'arg_help', 'cmd_parse', 'cmd_prompts', 'cmd_generate', 'cmd_evaluate',
+           'cmd_validate', 'cmd_aggregate', 'cmd_run', 'cmd_serve', 'cmd_download', 'cmd_dataset', 'cmd_train',
+           'cmd_conflict', 'cmd_koco', 'cmd_env', 'build_parser', 'main']
 
-# %% ../nbs/90_cli.ipynb #f4b80594
+# %% ../nbs/90_cli.ipynb #965b375a
+@dataclass
+class Command:
+    "One subcommand: what it is for, how its arguments are added, and what runs it."
+    name: str
+    help: str  # one line, in the command list
+    arguments: object  # (subparser, settings) -> None
+    run: object  # (args) -> exit status; its docstring is the command's description
+
+COMMANDS = {}
+
+def command(name:str, help:str, arguments):
+    "Register the decorated function as subcommand `name`."
+    def deco(fn):
+        COMMANDS[name] = Command(name, help, arguments, fn)
+        return fn
+    return deco
+
+def arg_help(fn, name:str, extra:str='') -> str:
+    "A parameter's comment in `fn`'s signature (its docment), with `extra` appended."
+    text = (docments(fn).get(name) or '').strip()
+    return f"{text} ({extra})" if text and extra else text or extra
+
 def _table(df:pd.DataFrame) -> str:
     return df.to_string(index=False) if len(df) else '(none)'
 
+def _filters(sp, help_framework:str='only this framework'):
+    sp.add_argument('--framework', '-f', help=help_framework)
+    sp.add_argument('--example', '-e', help='only this example')
+
+# %% ../nbs/90_cli.ipynb #f4b80594
+def _parse_args(sp, s):
+    from codebench.parse import parse_benchmark
+    sp.add_argument('root', nargs='?', default=s.data_dir,
+        help='benchmark root holding <framework>/test_examples/ (env DATA_DIR; default: the embedded demo benchmark)')
+    _filters(sp)
+    sp.add_argument('--out', '-o', default=s.output_dir, help='run directory to write (env OUTPUT_DIR)')
+    sp.add_argument('--koco', action='store_true', help="also write the reference tool's algorithm_methods_data_<example>.jsonl")
+    sp.add_argument('--resolve-test-paths', action='store_true', help=arg_help(parse_benchmark, 'resolve_test_paths'))
+
+@command('parse', 'requirement documents -> tasks.jsonl', _parse_args)
 def cmd_parse(args) -> int:
-    "Parse requirement documents into RUNS/<framework>/<example>/tasks.jsonl."
-    report = parse_benchmark(args.root, args.framework, args.example, resolve_test_paths=args.resolve_test_paths)
+    """Read the requirement documents of a benchmark (KOCO layout) into RUNS/<framework>/<example>/tasks.jsonl, verifying each
+    documented line span against the source. Problems are printed as document:line: message; exit status 1 when a document had
+    errors (valid sections are still written)."""
+    from codebench.parse import parse_benchmark, write_tasks
+    report = parse_benchmark(args.root, framework=args.framework, example=args.example, resolve_test_paths=args.resolve_test_paths)
     write_tasks(report, args.out, koco=args.koco)
     print(_table(report.summary()))
     for i in report.issues: print(i, file=sys.stderr)
@@ -48,26 +77,94 @@ def cmd_parse(args) -> int:
           f"{len(report.errors)} errors -> {args.out}")
     return 1 if report.errors else 0
 
+# %% ../nbs/90_cli.ipynb #715ec34d
+def _prompts_args(sp, s):
+    from codebench.prompts import write_prompts
+    sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory written by `codebench parse` (env OUTPUT_DIR)')
+    sp.add_argument('--template', '-t', help='Jinja2 file for the user message (default: the built-in template)')
+    sp.add_argument('--system-template', help='Jinja2 file for the system message (default: built from metadata.json)')
+    sp.add_argument('--context', action='store_true', help=arg_help(write_prompts, 'context'))
+    sp.add_argument('--rag', choices=['bm25'], help=arg_help(write_prompts, 'rag', 'writes prompts.rag-bm25-k<K>.jsonl beside prompts.jsonl'))
+    sp.add_argument('--top-k', type=int, default=5, help=arg_help(write_prompts, 'top_k'))
+    sp.add_argument('--corpus', action='append', default=[], metavar='DIR', help=arg_help(write_prompts, 'corpus'))
+    _filters(sp)
+
+@command('prompts', 'tasks.jsonl -> prompts.jsonl (or a retrieval condition)', _prompts_args)
 def cmd_prompts(args) -> int:
-    "Build RUNS/<framework>/<example>/prompts.jsonl from tasks.jsonl."
-    counts = write_prompts(args.runs, args.template, args.system_template, args.context, args.framework, args.example)
+    """Build the chat prompt (system + user message) of every task in RUNS. Templates are Jinja2 files; they can use every Task
+    field plus function_name, class_name, context and retrieved. With --rag bm25 the prompts carry the framework's most relevant
+    knowledge-corpus chunks (the task's own functions never among them) and are written as their own condition, which
+    `generate --prompts rag-bm25-k<K>` answers as a run of its own."""
+    from codebench.prompts import write_prompts
+    counts = write_prompts(args.runs, template=args.template, system_template=args.system_template, context=args.context,
+                           framework=args.framework, example=args.example, rag=args.rag, top_k=args.top_k, corpus=tuple(args.corpus))
     print(_table(pd.DataFrame([dict(prompts=str(p), count=n) for p, n in counts.items()])))
+    if args.rag:
+        import json
+        for p in sorted(Path(args.runs).glob('*/rag-bm25.json')):
+            info = json.loads(p.read_text())
+            print(f"{p.parent.name}: {info['chunks']} corpus chunks indexed; {len(info['excluded'])} task functions kept out")
     print(f"\n{sum(counts.values())} prompts for {len(counts)} examples")
     return 0
 
 # %% ../nbs/90_cli.ipynb #44961400
+def _generate_args(sp, s):
+    sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory (env OUTPUT_DIR)')
+    sp.add_argument('--model', '-m', action='append', required=True, help='model spec (repeatable)')
+    sp.add_argument('--prompts', default='', metavar='CONDITION', help='answer the prompts of a condition, e.g. rag-bm25-k5 (a run of its own)')
+    sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task (env NUM_COMPLETIONS)')
+    sp.add_argument('--temperature', type=float, default=s.temperature, help='sampling temperature (env TEMPERATURE)')
+    sp.add_argument('--top-p', type=float, default=s.top_p, help='nucleus sampling (env TOP_P)')
+    sp.add_argument('--max-tokens', type=int, default=s.max_tokens, help='completion length limit (env MAX_TOKENS)')
+    sp.add_argument('--concurrency', type=int, default=8, help='API and agent models: requests in flight at once')
+    _filters(sp)
+
+def _spec_help() -> str:
+    from codebench.backend import BACKENDS
+    return ('Model specs: reference, stub, mutants[:seed] (offline); openrouter:<model>, openai:<model>[@<url>], vllm:<path>[+lora=<dir>], '
+            'hf:<path>[+lora=<dir>], agent:<openai spec>[,max_turns=50]; options as ,name=value. Backends: ' + ', '.join(BACKENDS) + '.')
+
+@command('generate', 'prompts.jsonl -> <model>/completions.jsonl', _generate_args)
 def cmd_generate(args) -> int:
-    "Fill RUNS/<framework>/<example>/<model>/completions.jsonl."
+    """Sample completions for every prompt in RUNS. Only missing (task, sample) pairs are generated and each is appended as it
+    arrives, so an interrupted run resumes."""
+    from codebench.generate import generate
     for model in args.model:
-        kw = dict(concurrency=args.concurrency) if model.startswith(('openai:', 'openrouter:')) else {}
-        added = generate(args.runs, model, Sampling(args.n, args.temperature, args.top_p, args.max_tokens), args.framework, args.example,
-                         backend_args=kw)
-        print(f"{model}: {sum(added.values())} new completions in {len(added)} examples")
+        added = generate(args.runs, model, Sampling(args.n, args.temperature, args.top_p, args.max_tokens), framework=args.framework,
+                         example=args.example, backend_args=dict(concurrency=args.concurrency), condition=args.prompts)
+        print(f"{run_name(model, args.prompts)}: {sum(added.values())} new completions in {len(added)} examples")
     return 0
 
-def _limits(args) -> Limits:
+# %% ../nbs/90_cli.ipynb #201580b3
+def _eval_options(sp, s):
+    "Options of every command that runs tests."
+    sp.add_argument('--jobs', '-j', type=int, default=None, help='concurrent sandboxed test runs (default: number of cores)')
+    sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
+    sp.add_argument('--memory-mb', type=int, default=4096, help='memory a test run may allocate (RLIMIT_DATA)')
+    sp.add_argument('--require-sandbox', action='store_true', help='refuse to run tests without bubblewrap')
+    sp.add_argument('--no-warm', dest='warm', action='store_false',
+                    help='a fresh interpreter per test run instead of warm workers (pre-imported test dependencies, a fork per run)')
+    sp.add_argument('--env', action='append', metavar='SPEC',
+                    help="the tests' interpreter: auto (what `codebench env build` made), FRAMEWORK=PYTHON or FRAMEWORK/EXAMPLE=PYTHON "
+                         "(repeatable; also CODEBENCH_ENV and codebench.toml [env]; default: codebench's own interpreter)")
+    sp.add_argument('--fresh-census', action='store_true', help='recompute the gold census even when it is cached')
+    _filters(sp)
+
+def _limits(args):
+    from codebench.sandbox import Limits
     return Limits(timeout=args.timeout, memory_mb=args.memory_mb)
 
+def _evaluate_args(sp, s):
+    from codebench.evaluate import RERUN
+    sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory (env OUTPUT_DIR)')
+    sp.add_argument('--model', '-m', action='append', required=True, help='model spec whose completions to evaluate (repeatable)')
+    sp.add_argument('--prompts', default='', metavar='CONDITION', help='the prompt condition the completions answered, e.g. rag-bm25-k5')
+    sp.add_argument('--koco', action='store_true', help="also write the reference tool's _result.jsonl and _result.metrics.json")
+    sp.add_argument('--rerun', choices=RERUN, default='error',
+                    help="judge again: error (runs that failed for the harness), fail (every result that is not a pass), or all")
+    _eval_options(sp, s)
+
+# %% ../nbs/90_cli.ipynb #4cbacc24
 def _metrics_table(out:dict) -> pd.DataFrame:
     "One row per example; the same columns whatever the examples hold (an example with no scoreable task shows '-')."
     ks = sorted({k for m in out.values() for k in m['pass_at_k']}, key=lambda k: int(k.split('@')[1]))
@@ -80,6 +177,7 @@ def _metrics_table(out:dict) -> pd.DataFrame:
 
 def _report_census(runs, framework, example) -> None:
     "The census per framework on stdout; each broken, weak or trimmed task on stderr, with its log."
+    from codebench.evaluate import Census, census_frame, census_summary
     cf = census_frame(runs, framework, example)
     if not len(cf): return
     print('\ncensus (scoreable tasks; broken tasks by cause)\n' + _table(census_summary(cf)))
@@ -93,26 +191,47 @@ def _report_census(runs, framework, example) -> None:
                 print(f"task {c.task_id}: {len(c.excluded)} test(s) do not pass with the gold and are left out: {names} (see {c.log_path})",
                       file=sys.stderr)
 
+@command('evaluate', 'completions -> results.jsonl + metrics.json', _evaluate_args)
 def cmd_evaluate(args) -> int:
-    "Evaluate completions into results.jsonl and metrics.json."
+    """Splice each completion into a private copy of its project and run the project's tests in a sandbox, with the framework's
+    own interpreter. The gold code runs first and defines each task's test census; broken tasks are reported by name and cause.
+    Results are appended as they finish; a rerun resumes."""
+    from codebench.envs import EnvMap
+    from codebench.evaluate import evaluate
+    from codebench.koco import export_koco_results
     envs = EnvMap(args.env, runs=args.runs)
     for model in args.model:
-        out = evaluate(args.runs, model, args.jobs, _limits(args), args.require_sandbox, args.framework, args.example, warm=args.warm,
-                       envs=envs, rerun=args.rerun, fresh_census=args.fresh_census)
-        print(f"\n{model}\n" + _table(_metrics_table(out)))
+        out = evaluate(args.runs, model, jobs=args.jobs, limits=_limits(args), require_sandbox=args.require_sandbox, framework=args.framework,
+                       example=args.example, warm=args.warm, envs=envs, rerun=args.rerun, fresh_census=args.fresh_census,
+                       condition=args.prompts)
+        print(f"\n{run_name(model, args.prompts)}\n" + _table(_metrics_table(out)))
         errors = sum(m['harness_errors']['count'] for m in out.values())
         if errors: print(f"{errors} run(s) failed for the harness (verdict 'error', not scored; logs in <model>/logs/); "
                          "the next `codebench evaluate` runs them again", file=sys.stderr)
         if args.koco:
-            for d in out: export_koco_results(args.runs, d.parent.name, d.name, model)
+            for d in out: export_koco_results(args.runs, d.parent.name, d.name, run_name(model, args.prompts))
     _report_census(args.runs, args.framework, args.example)
     return 0
 
+# %% ../nbs/90_cli.ipynb #476c6b6c
+def _validate_args(sp, s):
+    from codebench.validate import validate_benchmark
+    sp.add_argument('root', nargs='?', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
+    sp.add_argument('--out', '-o', default='validate', help='directory for tasks, census, results and validate.csv')
+    sp.add_argument('--mutants', type=int, default=10, help=arg_help(validate_benchmark, 'n_mutants'))
+    sp.add_argument('--seed', type=int, default=0, help='which mutants')
+    sp.add_argument('--weak-below', type=float, default=0.6, help=arg_help(validate_benchmark, 'weak_below'))
+    _eval_options(sp, s)
+
+@command('validate', 'check a benchmark: gold passes, stubs fail, mutants caught', _validate_args)
 def cmd_validate(args) -> int:
-    "Check that gold passes, stubs fail and mutants are caught, per task."
-    df = validate_benchmark(args.root, args.out, args.framework, args.example, args.mutants, args.seed, args.weak_below,
-                            args.jobs, _limits(args), args.require_sandbox, warm=args.warm,
-                            envs=EnvMap(args.env, runs=args.out, root=args.root), fresh_census=args.fresh_census)
+    """For every task: run the gold code (census), a raise-NotImplementedError stub (must fail) and seeded AST mutants of the gold
+    (mutation score = share killed). Weak tasks are listed by name; exit status 1 when a task is broken or a stub passes."""
+    from codebench.envs import EnvMap
+    from codebench.validate import validate_benchmark
+    df = validate_benchmark(args.root, args.out, framework=args.framework, example=args.example, n_mutants=args.mutants, seed=args.seed,
+                            weak_below=args.weak_below, jobs=args.jobs, limits=_limits(args), require_sandbox=args.require_sandbox,
+                            warm=args.warm, envs=EnvMap(args.env, runs=args.out, root=args.root), fresh_census=args.fresh_census)
     print(_table(df[['task_id', 'gold', 'census_tests', 'stub', 'killed', 'mutants', 'mutation_score']].round(2)))
     weak = df[df.weak]
     for r in weak.itertuples():
@@ -121,32 +240,85 @@ def cmd_validate(args) -> int:
     print(f"\n{len(df)} tasks, {len(weak)} weak -> {args.out}/validate.csv")
     return 1 if (df.gold != 'pass').any() or (df.stub == 'pass').any() else 0
 
+# %% ../nbs/90_cli.ipynb #8f6e2803
+def _aggregate_args(sp, s):
+    sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory (env OUTPUT_DIR)')
+    sp.add_argument('--out', '-o', required=True, help='directory for the CSV files')
+
+@command('aggregate', 'metrics across examples, models and frameworks (CSV)', _aggregate_args)
 def cmd_aggregate(args) -> int:
-    "Per model across examples, across models, across frameworks."
+    """Aggregate every evaluated example under RUNS: per example, per model across examples (models.csv) and per model across
+    frameworks (frameworks.csv), with bootstrap 95% intervals of pass@k."""
+    from codebench.metrics import aggregate
     tables = aggregate(args.runs, args.out)
     cols = lambda t: [c for c in t.columns if not c.endswith('_ci95')]
     print(_table(tables['frameworks'][cols(tables['frameworks'])].round(3)))
     print(f"\nper_example.csv, models.csv, frameworks.csv, aggregate.json -> {args.out}")
     return 0
 
+# %% ../nbs/90_cli.ipynb #8000723d
+def _run_args(sp, s):
+    from codebench.chain import run_chain
+    sp.add_argument('root', nargs='?', default=None, help='benchmark root (same as --benchmark)')
+    sp.add_argument('--benchmark', '-b', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
+    sp.add_argument('--framework', '-f', action='append', help='only this framework (repeatable; default: all)')
+    sp.add_argument('--example', '-e', help='only this example')
+    sp.add_argument('--model', '-m', action='append', required=True, help='model spec (repeatable)')
+    sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task (env NUM_COMPLETIONS)')
+    sp.add_argument('--k', type=int, nargs='+', help=arg_help(run_chain, 'ks'))
+    sp.add_argument('--runs', default=s.output_dir, help='run directory for stage outputs (env OUTPUT_DIR)')
+    sp.add_argument('--reports', default='reports', help=arg_help(run_chain, 'reports'))
+    sp.add_argument('--no-input', action='store_true', help=arg_help(run_chain, 'no_input'))
+    sp.add_argument('--jobs', '-j', type=int, default=None, help='concurrent sandboxed test runs')
+    sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
+    sp.add_argument('--title', default='codebench report', help='title of the index page and report')
+    sp.add_argument('--env', action='append', metavar='SPEC', help="the tests' interpreter (see `evaluate --help`)")
+
+@command('run', 'the whole chain with papermill -> reports/index.html', _run_args)
 def cmd_run(args) -> int:
-    "The whole chain per framework and model with papermill, HTML reports and an index page."
-    root = args.benchmark or args.root
-    r = run_chain(args.model, root, args.framework, args.example, args.n, args.k, args.runs, args.reports, args.no_input,
-                  args.jobs, args.timeout, args.title, env=args.env)
+    """Execute the stage notebooks with papermill: parse and prompts per framework, generate and evaluate per framework and model,
+    then aggregate and a comparison report; render all of them to HTML and write REPORTS/index.html. A failing model is reported
+    and does not stop the others; rerunning resumes."""
+    from codebench.chain import run_chain
+    r = run_chain(args.model, args.benchmark or args.root, frameworks=args.framework, example=args.example, n=args.n, ks=args.k,
+                  runs=args.runs, reports=args.reports, no_input=args.no_input, jobs=args.jobs, timeout=args.timeout, title=args.title,
+                  env=args.env)
     print(f"\n{len(r.notebooks)} notebooks in {r.seconds:.1f} s; {len(r.failures)} failed")
     for k, err in r.failures.items(): print(f"failed: {k}: {err}", file=sys.stderr)
     print(r.index)
     return 1 if r.failures else 0
 
+# %% ../nbs/90_cli.ipynb #2a2fdcef
+def _serve_args(sp, s):
+    sp.add_argument('action', choices=['start', 'stop', 'status'])
+    sp.add_argument('--model', help='model directory or hub id to serve')
+    sp.add_argument('--model-path', default=s.model_path, help=argparse.SUPPRESS)
+    sp.add_argument('--served-name', default=s.model_name, help='name clients ask for (env MODEL_NAME; default: the directory name)')
+    sp.add_argument('--host', default=s.server_host, help='address to bind (env SERVER_HOST)')
+    sp.add_argument('--port', type=int, default=s.server_port, help='port (env SERVER_PORT)')
+    sp.add_argument('--gpu-id', default=None, help=f'CUDA_VISIBLE_DEVICES for the server, e.g. 0 or 0,1 (env GPU_ID={s.gpu_id})')
+    sp.add_argument('--lora', action='append', metavar='NAME=DIR', help='serve a LoRA adapter as model NAME (repeatable)')
+    sp.add_argument('--tensor-parallel-size', type=int, default=1, help='split the model over this many GPUs')
+    sp.add_argument('--pipeline-parallel-size', type=int, default=1, help='pipeline stages')
+    sp.add_argument('--max-model-len', type=int, default=None, help='context length')
+    sp.add_argument('--dtype', default=None, help='weights dtype (auto, float16, bfloat16, float32)')
+    sp.add_argument('--python', default=os.environ.get('VLLM_PYTHON'), help='interpreter with vLLM installed (env VLLM_PYTHON; default: this one)')
+    sp.add_argument('--timeout', type=float, default=900, help='seconds to wait for the server to become healthy')
+
+@command('serve', 'start/stop/list vLLM OpenAI-compatible servers', _serve_args)
 def cmd_serve(args) -> int:
-    "Start, stop or list vLLM servers."
+    """start: launch `python -m vllm.entrypoints.openai.api_server` in the background (log and PID files under .codebench/serve/),
+    wait until /health answers, and print the model specs that reach it. stop: end the server on --port. status: list the servers
+    codebench started."""
+    from codebench.serving import serve_start, serve_status, serve_stop
     if args.action == 'start':
         model = args.model or args.model_path
         if not model: print('codebench serve start: error: --model (or MODEL_PATH) is required', file=sys.stderr); return 2
         lora = dict(x.split('=', 1) for x in args.lora or [])
-        srv = serve_start(model, args.port, args.host, args.served_name, lora, args.gpu_id, args.tensor_parallel_size,
-                          args.pipeline_parallel_size, args.max_model_len, args.dtype, python=args.python, timeout=args.timeout)
+        gpu = args.gpu_id if args.gpu_id is not None else (os.environ.get('GPU_ID') and load_settings().gpu_id)
+        srv = serve_start(model, port=args.port, host=args.host, served_name=args.served_name, lora=lora, gpu_id=gpu or None,
+                          tensor_parallel=args.tensor_parallel_size, pipeline_parallel=args.pipeline_parallel_size,
+                          max_model_len=args.max_model_len, dtype=args.dtype, python=args.python, timeout=args.timeout)
         print(f"serving {srv.model} as {srv.served_name} at {srv.url} (pid {srv.pid}, log {srv.log})")
         for name in [srv.served_name, *lora]: print(f"  model spec: {srv.spec(name)}")
     elif args.action == 'stop':
@@ -156,28 +328,83 @@ def cmd_serve(args) -> int:
         print(_table(pd.DataFrame(serve_status())))
     return 0
 
+# %% ../nbs/90_cli.ipynb #2d712803
+def _download_args(sp, s):
+    sp.add_argument('repo', help='hub id, e.g. Qwen/Qwen2.5-Coder-0.5B-Instruct')
+    sp.add_argument('dir', help='local directory')
+    sp.add_argument('--revision', default=None, help='branch, tag or commit')
+
+@command('download', 'download a model from the Hugging Face hub', _download_args)
 def cmd_download(args) -> int:
-    "Download a model snapshot from the Hugging Face hub (online machines only)."
+    """Fetch a model snapshot with huggingface_hub into DIR (needs network access to the hub). Every backend also accepts a local
+    directory."""
+    from codebench.backend import require
+    require(('huggingface_hub',), 'hf', 'codebench download')
     from huggingface_hub import snapshot_download
     try: path = snapshot_download(args.repo, local_dir=args.dir, revision=args.revision)
-    except Exception as e: raise RuntimeError(f"could not download {args.repo}: {type(e).__name__}: {e}") from None
+    except Exception as e: raise BackendError(f"could not download {args.repo}: {type(e).__name__}: {e}") from None
     print(path)
     return 0
 
+# %% ../nbs/90_cli.ipynb #b10ac8ce
+def _dataset_args(sp, s):
+    from codebench.dataset import build_dataset
+    sp.add_argument('framework', help=arg_help(build_dataset, 'framework'))
+    sp.add_argument('--root', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
+    sp.add_argument('--out', '-o', required=True, help='output directory')
+    sp.add_argument('--mode', choices=['corpus', 'instruct'], default='corpus', help=arg_help(build_dataset, 'mode'))
+    sp.add_argument('--tokenizer', help='tokenizer (model directory) for token windows; default: 4 characters per token')
+    sp.add_argument('--max-length', type=int, default=2048, help=arg_help(build_dataset, 'max_length'))
+    sp.add_argument('--no-header', action='store_true', help="do not start files with '# File: <path>'")
+    sp.add_argument('--val-share', type=float, default=0.1, help='validation share')
+    sp.add_argument('--seed', type=int, default=0, help='split seed')
+
+@command('dataset', "SFT dataset from a framework's knowledge corpus", _dataset_args)
 def cmd_dataset(args) -> int:
-    "Build an SFT dataset from a framework's knowledge corpus."
-    s = build_dataset(args.framework, args.out, args.root, args.mode, args.tokenizer, args.max_length, not args.no_header, args.val_share, args.seed)
+    """Build train.jsonl/validation.jsonl (seeded 10% split) from <framework>/knowledge_corpus/: raw source windows (corpus, the
+    seed's recipe) or chat samples per function (instruct). The benchmark's task functions are removed by qualified name at their
+    path and by normalized source hash; how many is reported."""
+    from codebench.dataset import build_dataset
+    s = build_dataset(args.framework, args.out, root=args.root, mode=args.mode, tokenizer=args.tokenizer, max_length=args.max_length,
+                      file_header=not args.no_header, val_share=args.val_share, seed=args.seed)
     print(_table(pd.DataFrame([s])[['framework', 'mode', 'files', 'samples', 'train', 'validation', 'train_tokens', 'removed_task_functions']]))
     print(f"-> {args.out}")
     return 0
 
-def _train_config(args, mode) -> TrainConfig:
-    return TrainConfig(mode, args.lr, args.epochs, args.max_steps, max_length=args.max_length, batch_size=args.batch_size,
-                       grad_accum=args.grad_accum, lora_r=args.lora_r, lora_alpha=args.lora_alpha, logging_steps=args.logging_steps,
-                       save_steps=args.save_steps)
+# %% ../nbs/90_cli.ipynb #6da1dbd2
+def _train_options(sp):
+    sp.add_argument('--lr', type=float, default=None, help='learning rate (full 5e-6, LoRA 1e-4)')
+    sp.add_argument('--epochs', type=float, default=None, help='epochs (full 2, LoRA 5)')
+    sp.add_argument('--max-steps', type=int, default=-1, help='stop after this many steps')
+    sp.add_argument('--max-length', type=int, default=2048, help='sequence length')
+    sp.add_argument('--batch-size', type=int, default=1, help='per device')
+    sp.add_argument('--grad-accum', type=int, default=1, help='gradient accumulation steps')
+    sp.add_argument('--lora-r', type=int, default=16, help='LoRA rank')
+    sp.add_argument('--lora-alpha', type=int, default=32, help='LoRA alpha')
+    sp.add_argument('--logging-steps', type=int, default=10, help='log the loss every this many steps')
+    sp.add_argument('--save-steps', type=int, default=500, help='checkpoint every this many steps (training resumes from the last)')
 
+def _train_config(args, mode):
+    from codebench.train import TrainConfig
+    return TrainConfig(mode, learning_rate=args.lr, epochs=args.epochs, max_steps=args.max_steps, max_length=args.max_length,
+                       batch_size=args.batch_size, grad_accum=args.grad_accum, lora_r=args.lora_r, lora_alpha=args.lora_alpha,
+                       logging_steps=args.logging_steps, save_steps=args.save_steps)
+
+def _train_args(sp, s):
+    sp.add_argument('action', choices=['sft', 'lora', 'merge'])
+    sp.add_argument('--model', default=s.model_path, help='base model directory (env MODEL_PATH)')
+    sp.add_argument('--data', help='dataset directory from `codebench dataset`')
+    sp.add_argument('--adapter', help='merge: adapter directory')
+    sp.add_argument('--out', '-o', required=True, help='output directory')
+    _train_options(sp)
+
+@command('train', 'full SFT, LoRA, or merge an adapter', _train_args)
 def cmd_train(args) -> int:
-    "Full SFT, LoRA, or merging an adapter."
+    """sft: full fine-tuning with trl's SFTTrainer; lora: a peft LoRA adapter (q/k/v/o); merge: merge_and_unload an adapter into its
+    base. Training resumes from the last checkpoint in --out. Multi-GPU: run under `accelerate launch -m codebench.cli train ...`."""
+    from codebench.backend import require
+    require(('torch', 'transformers', 'peft', 'trl'), 'train', f'codebench train {args.action}')
+    from codebench.train import merge_adapter, train_sft
     if args.action == 'merge':
         if not (args.model and args.adapter): print('codebench train merge: error: --model and --adapter are required', file=sys.stderr); return 2
         print(merge_adapter(args.model, args.adapter, args.out)); return 0
@@ -187,26 +414,78 @@ def cmd_train(args) -> int:
     print(s['output'])
     return 0
 
+# %% ../nbs/90_cli.ipynb #76a0acf9
+def _conflict_args(sp, s):
+    from codebench.conflict import run_conflict
+    sp.add_argument('--base', required=True, help=arg_help(run_conflict, 'base'))
+    sp.add_argument('--first', required=True, help=arg_help(run_conflict, 'first'))
+    sp.add_argument('--second', required=True, help=arg_help(run_conflict, 'second'))
+    sp.add_argument('--test', default=None, help=arg_help(run_conflict, 'test'))
+    sp.add_argument('--root', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
+    sp.add_argument('--work', default='conflict', help=arg_help(run_conflict, 'work'))
+    sp.add_argument('--mode', choices=['lora', 'full'], default='lora', help=arg_help(run_conflict, 'mode'))
+    sp.add_argument('--data-mode', choices=['instruct', 'corpus'], default='instruct', help=arg_help(run_conflict, 'data_mode'))
+    sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task')
+    sp.add_argument('--max-tokens', type=int, default=s.max_tokens, help='completion length')
+    _train_options(sp)
+
+@command('conflict', 'the knowledge-conflict experiment: train on A, then B, test on A', _conflict_args)
 def cmd_conflict(args) -> int:
-    "Train on A, then B, evaluate on A."
-    cfg = _train_config(args, args.mode)
-    r = run_conflict(args.base, args.first, args.second, args.test, args.root, args.work, args.mode, args.data_mode, args.n, cfg, args.max_tokens)
+    """Build data for A, train base->A, build data for B, train A->B, then generate and evaluate base, after A and after A->B on the
+    test framework and write a report (pass@k, per-function changes, forgotten functions). Every step is skipped when its output exists."""
+    from codebench.backend import require
+    require(('torch', 'transformers', 'peft', 'trl'), 'train', 'codebench conflict')
+    from codebench.conflict import run_conflict
+    r = run_conflict(args.base, args.first, args.second, test=args.test, root=args.root, work=args.work, mode=args.mode,
+                     data_mode=args.data_mode, n=args.n, config=_train_config(args, args.mode), max_tokens=args.max_tokens)
     print(r['report']); print(r['index'])
     return 1 if r['failures'] else 0
 
+# %% ../nbs/90_cli.ipynb #2ca86d35
+def _koco_args(sp, s):
+    sp.add_argument('action', choices=['import', 'export'])
+    sp.add_argument('runs', help='run directory (parsed with `codebench parse`)')
+    sp.add_argument('--framework', '-f', required=True)
+    sp.add_argument('--example', '-e', required=True)
+    sp.add_argument('--model', '-m', required=True, help='model name the completions belong to')
+    sp.add_argument('--kind', choices=['result', 'output'], default='result', help='export: which reference file to write')
+    sp.add_argument('--file', help='import: the reference output JSONL; export: the file to write (default: its usual name in --out)')
+    sp.add_argument('--out', help='export: directory (default: the model run directory)')
+
+@command('koco', "read/write the reference tool's JSONL files", _koco_args)
 def cmd_koco(args) -> int:
-    "Read or write the reference tool's files."
+    """import: read algorithm_methods_data_<example>_output.jsonl into <model>/completions.jsonl. export --kind result: write
+    algorithm_methods_data_<example>_result.jsonl and _result.metrics.json from results. export --kind output: write
+    algorithm_methods_data_<example>_output.jsonl from completions (the reference evaluator's input), so both evaluators can judge
+    identical completions."""
+    from codebench.koco import export_koco_output, export_koco_results, import_koco_output
     if args.action == 'import':
+        if not args.file: print('codebench koco: error: import needs --file', file=sys.stderr); return 2
         n = import_koco_output(args.file, args.runs, args.framework, args.example, args.model)
         print(f"{n} completions imported for {args.model}")
     elif args.kind == 'output':
-        print(export_koco_output(args.runs, args.framework, args.example, args.model, args.out, args.file))
+        print(export_koco_output(args.runs, args.framework, args.example, args.model, out_dir=args.out, file=args.file))
     else:
-        for p in export_koco_results(args.runs, args.framework, args.example, args.model, args.out, args.file): print(p)
+        for p in export_koco_results(args.runs, args.framework, args.example, args.model, out_dir=args.out, file=args.file): print(p)
     return 0
 
+# %% ../nbs/90_cli.ipynb #fe06e45f
+def _env_args(sp, s):
+    sp.add_argument('action', choices=['build', 'list', 'show'])
+    sp.add_argument('framework', nargs='?', help='framework (as in the benchmark: verl, open-r1, smolagents, ...)')
+    sp.add_argument('example', nargs='?', help='only the environment that serves this example')
+    sp.add_argument('--force', action='store_true', help='rebuild even if it exists')
+    sp.add_argument('--python', help='interpreter that creates the venv (default: the one running codebench)')
+    sp.add_argument('--requirements', help="a requirements file that replaces the recipe's packages")
+    sp.add_argument('--home', default=None, help='where environments live (env CODEBENCH_ENVS)')
+
+@command('env', "build and list the tests' environments (one per framework or example)", _env_args)
 def cmd_env(args) -> int:
-    "Build, list or show test environments."
+    """build: create a virtual environment per recipe of FRAMEWORK (or only EXAMPLE's) under $CODEBENCH_ENVS (default
+    ~/.cache/codebench/envs): the CPU build of torch first, then the recipe's packages, then `pip check`; an environment built
+    from the same recipe is reused. list: the recipes and what is built. show: a recipe. Evaluate with `--env auto` to use them.
+    For GPU-only stacks, run codebench inside the benchmark authors' Docker image and point --env at its interpreter."""
+    from codebench.envs import RECIPES, build_env, built_envs, envs_home, recipe_for, recipes_for
     if args.action == 'list':
         built = {b.name: b for b in built_envs(args.home)}
         rows = [dict(framework=r.framework, examples=', '.join(r.examples) or '(default)', env=r.name,
@@ -228,7 +507,7 @@ def cmd_env(args) -> int:
         return 0
     rows = []
     for r in recipes:
-        b = build_env(r, args.home, args.force, args.python, args.requirements, progress=True)
+        b = build_env(r, args.home, force=args.force, python=args.python, requirements=args.requirements, progress=True)
         rows.append(dict(env=b.name, python=b.python, pip_check=b.pip_check if b.pip_check == 'ok' else 'CONFLICTS (see log)',
                          seconds=b.seconds, reused=b.reused))
         if b.pip_check != 'ok': print(f"{b.name}: pip check reports conflicts:\n{b.pip_check}", file=sys.stderr)
@@ -237,23 +516,6 @@ def cmd_env(args) -> int:
     return 0
 
 # %% ../nbs/90_cli.ipynb #10ba4e2d
-def _add_filters(sp):
-    sp.add_argument('--framework', '-f', help='only this framework')
-    sp.add_argument('--example', '-e', help='only this example')
-
-def _add_eval_options(sp, s):
-    sp.add_argument('--jobs', '-j', type=int, default=None, help='concurrent sandboxed test runs (default: number of cores)')
-    sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
-    sp.add_argument('--memory-mb', type=int, default=4096, help='memory a test run may allocate (RLIMIT_DATA)')
-    sp.add_argument('--require-sandbox', action='store_true', help='refuse to run tests without bubblewrap')
-    sp.add_argument('--no-warm', dest='warm', action='store_false',
-                    help='a fresh interpreter per test run instead of warm workers (pre-imported test dependencies, a fork per run)')
-    sp.add_argument('--env', action='append', metavar='SPEC',
-                    help="the tests' interpreter: auto (what `codebench env build` made), FRAMEWORK=PYTHON or FRAMEWORK/EXAMPLE=PYTHON "
-                         "(repeatable; also CODEBENCH_ENV and codebench.toml [env]; default: codebench's own interpreter)")
-    sp.add_argument('--fresh-census', action='store_true', help='recompute the gold census even when it is cached')
-    _add_filters(sp)
-
 def build_parser(settings=None) -> argparse.ArgumentParser:
     "The `codebench` argument parser; option defaults come from `settings`."
     s = settings or load_settings()
@@ -262,225 +524,28 @@ def build_parser(settings=None) -> argparse.ArgumentParser:
         description='Measure how well language models implement the algorithm methods of real frameworks.',
         epilog='Pipeline: parse -> prompts -> generate -> evaluate -> aggregate. Run `codebench CMD --help` for each.')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
-
-    sp = sub.add_parser('parse', formatter_class=fmt, help='requirement documents -> tasks.jsonl',
-        description='Read the requirement documents of a benchmark (KOCO layout) into RUNS/<framework>/<example>/tasks.jsonl, '
-                    'verifying each documented line span against the source. Problems are printed as document:line: message; '
-                    'exit status 1 when a document had errors (valid sections are still written).')
-    sp.add_argument('root', nargs='?', default=s.data_dir,
-        help='benchmark root holding <framework>/test_examples/ (env DATA_DIR; default: the embedded demo benchmark)')
-    _add_filters(sp)
-    sp.add_argument('--out', '-o', default=s.output_dir, help='run directory to write (env OUTPUT_DIR)')
-    sp.add_argument('--koco', action='store_true', help="also write the reference tool's algorithm_methods_data_<example>.jsonl")
-    sp.add_argument('--resolve-test-paths', action='store_true',
-                    help='when a listed test file does not exist but exactly one file has a near-identical name, use it '
-                         '(the task is flagged as a benchmark defect)')
-    sp.set_defaults(func=cmd_parse)
-
-    sp = sub.add_parser('prompts', formatter_class=fmt, help='tasks.jsonl -> prompts.jsonl',
-        description='Build the chat prompt (system + user message) of every task in RUNS. Templates are Jinja2 files; '
-                    'they can use every Task field plus function_name, class_name and context.')
-    sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory written by `codebench parse` (env OUTPUT_DIR)')
-    sp.add_argument('--template', '-t', help='Jinja2 file for the user message (default: the built-in template)')
-    sp.add_argument('--system-template', help='Jinja2 file for the system message (default: built from metadata.json)')
-    sp.add_argument('--context', action='store_true', help="include the example's other requirement documents (overview, architecture)")
-    _add_filters(sp)
-    sp.set_defaults(func=cmd_prompts)
-
-    sp = sub.add_parser('generate', formatter_class=fmt, help='prompts.jsonl -> <model>/completions.jsonl',
-        description='Sample completions for every prompt in RUNS. Only missing (task, sample) pairs are generated and each is '
-                    'appended as it arrives, so an interrupted run resumes. Model specs: reference, stub, mutants[:seed] '
-                    '(offline); openrouter:<model>, openai:<model>[@<url>], vllm:<path>[+lora=<dir>], hf:<path>[+lora=<dir>].')
-    sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory (env OUTPUT_DIR)')
-    sp.add_argument('--model', '-m', action='append', required=True, help='model spec (repeatable)')
-    sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task (env NUM_COMPLETIONS)')
-    sp.add_argument('--temperature', type=float, default=s.temperature, help='sampling temperature (env TEMPERATURE)')
-    sp.add_argument('--top-p', type=float, default=s.top_p, help='nucleus sampling (env TOP_P)')
-    sp.add_argument('--max-tokens', type=int, default=s.max_tokens, help='completion length limit (env MAX_TOKENS)')
-    sp.add_argument('--concurrency', type=int, default=8, help='API models: requests in flight at once')
-    _add_filters(sp)
-    sp.set_defaults(func=cmd_generate)
-
-    sp = sub.add_parser('evaluate', formatter_class=fmt, help='completions -> results.jsonl + metrics.json',
-        description="Splice each completion into a private copy of its project and run the project's tests in a sandbox. "
-                    'The gold code runs first and defines each task\'s test census; broken tasks are reported by name. '
-                    'Results are appended as they finish; a rerun resumes.')
-    sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory (env OUTPUT_DIR)')
-    sp.add_argument('--model', '-m', action='append', required=True, help='model spec whose completions to evaluate (repeatable)')
-    sp.add_argument('--koco', action='store_true', help="also write the reference tool's _result.jsonl and _result.metrics.json")
-    sp.add_argument('--rerun', choices=RERUN, default='error',
-                    help="judge again: error (runs that failed for the harness), fail (every result that is not a pass), or all")
-    _add_eval_options(sp, s)
-    sp.set_defaults(func=cmd_evaluate)
-
-    sp = sub.add_parser('validate', formatter_class=fmt, help='check a benchmark: gold passes, stubs fail, mutants caught',
-        description='For every task: run the gold code (census), a raise-NotImplementedError stub (must fail) and seeded AST '
-                    'mutants of the gold (mutation score = share killed). Weak tasks are listed by name; exit status 1 when '
-                    'a task is broken or a stub passes.')
-    sp.add_argument('root', nargs='?', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
-    sp.add_argument('--out', '-o', default='validate', help='directory for tasks, census, results and validate.csv')
-    sp.add_argument('--mutants', type=int, default=10, help='mutants per task')
-    sp.add_argument('--seed', type=int, default=0, help='which mutants')
-    sp.add_argument('--weak-below', type=float, default=0.6, help='mutation score under which a task is weak')
-    _add_eval_options(sp, s)
-    sp.set_defaults(func=cmd_validate)
-
-    sp = sub.add_parser('aggregate', formatter_class=fmt, help='metrics across examples, models and frameworks (CSV)',
-        description='Aggregate every evaluated example under RUNS: per example, per model across examples (models.csv) and '
-                    'per model across frameworks (frameworks.csv), with bootstrap 95% intervals of pass@k.')
-    sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory (env OUTPUT_DIR)')
-    sp.add_argument('--out', '-o', required=True, help='directory for the CSV files')
-    sp.set_defaults(func=cmd_aggregate)
-
-    sp = sub.add_parser('run', formatter_class=fmt, help='the whole chain with papermill -> reports/index.html',
-        description='Execute the stage notebooks with papermill: parse and prompts per framework, generate and evaluate per '
-                    'framework and model, then aggregate and a comparison report; render all of them to HTML and write '
-                    'REPORTS/index.html. A failing model is reported and does not stop the others; rerunning resumes.')
-    sp.add_argument('root', nargs='?', default=None, help='benchmark root (same as --benchmark)')
-    sp.add_argument('--benchmark', '-b', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
-    sp.add_argument('--framework', '-f', action='append', help='only this framework (repeatable; default: all)')
-    sp.add_argument('--example', '-e', help='only this example')
-    sp.add_argument('--model', '-m', action='append', required=True, help='model spec (repeatable)')
-    sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task (env NUM_COMPLETIONS)')
-    sp.add_argument('--k', type=int, nargs='+', help='k values in the report (default: 1..n)')
-    sp.add_argument('--runs', default=s.output_dir, help='run directory for stage outputs (env OUTPUT_DIR)')
-    sp.add_argument('--reports', default='reports', help='where executed notebooks, HTML and index.html go')
-    sp.add_argument('--no-input', action='store_true', help='HTML without code cells, for publication')
-    sp.add_argument('--jobs', '-j', type=int, default=None, help='concurrent sandboxed test runs')
-    sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
-    sp.add_argument('--title', default='codebench report', help='title of the index page and report')
-    sp.add_argument('--env', action='append', metavar='SPEC',
-                    help="the tests' interpreter: auto, FRAMEWORK=PYTHON or FRAMEWORK/EXAMPLE=PYTHON (repeatable; see `evaluate --help`)")
-    sp.set_defaults(func=cmd_run)
-
-    sp = sub.add_parser('serve', formatter_class=fmt, help='start/stop/list vLLM OpenAI-compatible servers',
-        description='start: launch `python -m vllm.entrypoints.openai.api_server` in the background (log and PID files under '
-                    '.codebench/serve/), wait until /health answers, and print the model specs that reach it. '
-                    'stop: end the server on --port. status: list the servers codebench started.')
-    sp.add_argument('action', choices=['start', 'stop', 'status'])
-    sp.add_argument('--model', help='model directory or hub id to serve')
-    sp.add_argument('--model-path', default=s.model_path, help=argparse.SUPPRESS)
-    sp.add_argument('--served-name', default=s.model_name, help='name clients ask for (env MODEL_NAME; default: the directory name)')
-    sp.add_argument('--host', default=s.server_host, help='address to bind (env SERVER_HOST)')
-    sp.add_argument('--port', type=int, default=s.server_port, help='port (env SERVER_PORT)')
-    sp.add_argument('--gpu-id', default=None, help=f'CUDA_VISIBLE_DEVICES for the server, e.g. 0 or 0,1 (env GPU_ID={s.gpu_id})')
-    sp.add_argument('--lora', action='append', metavar='NAME=DIR', help='serve a LoRA adapter as model NAME (repeatable)')
-    sp.add_argument('--tensor-parallel-size', type=int, default=1, help='split the model over this many GPUs')
-    sp.add_argument('--pipeline-parallel-size', type=int, default=1, help='pipeline stages')
-    sp.add_argument('--max-model-len', type=int, default=None, help='context length')
-    sp.add_argument('--dtype', default=None, help='weights dtype (auto, float16, bfloat16, float32)')
-    sp.add_argument('--python', default=os.environ.get('VLLM_PYTHON'), help='interpreter with vLLM installed (env VLLM_PYTHON; default: this one)')
-    sp.add_argument('--timeout', type=float, default=900, help='seconds to wait for the server to become healthy')
-    sp.set_defaults(func=cmd_serve)
-
-    sp = sub.add_parser('download', formatter_class=fmt, help='download a model from the Hugging Face hub',
-        description='Fetch a model snapshot with huggingface_hub into DIR (needs network access to the hub). '
-                    'Every backend also accepts a local directory.')
-    sp.add_argument('repo', help='hub id, e.g. Qwen/Qwen2.5-Coder-0.5B-Instruct')
-    sp.add_argument('dir', help='local directory')
-    sp.add_argument('--revision', default=None, help='branch, tag or commit')
-    sp.set_defaults(func=cmd_download)
-
-    sp = sub.add_parser('dataset', formatter_class=fmt, help="SFT dataset from a framework's knowledge corpus",
-        description="Build train.jsonl/validation.jsonl (seeded 10% split) from <framework>/knowledge_corpus/: raw source windows "
-                    "(corpus, the seed's recipe) or chat samples per function (instruct). The benchmark's task functions are removed "
-                    'by qualified name at their path and by normalized source hash; how many is reported.')
-    sp.add_argument('framework', help='framework directory name')
-    sp.add_argument('--root', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
-    sp.add_argument('--out', '-o', required=True, help='output directory')
-    sp.add_argument('--mode', choices=['corpus', 'instruct'], default='corpus', help='raw windows or chat samples')
-    sp.add_argument('--tokenizer', help='tokenizer (model directory) for token windows; default: 4 characters per token')
-    sp.add_argument('--max-length', type=int, default=2048, help='tokens per window')
-    sp.add_argument('--no-header', action='store_true', help="do not start files with '# File: <path>'")
-    sp.add_argument('--val-share', type=float, default=0.1, help='validation share')
-    sp.add_argument('--seed', type=int, default=0, help='split seed')
-    sp.set_defaults(func=cmd_dataset)
-
-    def train_options(sp):
-        sp.add_argument('--lr', type=float, default=None, help='learning rate (full 5e-6, LoRA 1e-4)')
-        sp.add_argument('--epochs', type=float, default=None, help='epochs (full 2, LoRA 5)')
-        sp.add_argument('--max-steps', type=int, default=-1, help='stop after this many steps')
-        sp.add_argument('--max-length', type=int, default=2048, help='sequence length')
-        sp.add_argument('--batch-size', type=int, default=1, help='per device')
-        sp.add_argument('--grad-accum', type=int, default=1, help='gradient accumulation steps')
-        sp.add_argument('--lora-r', type=int, default=16, help='LoRA rank')
-        sp.add_argument('--lora-alpha', type=int, default=32, help='LoRA alpha')
-        sp.add_argument('--logging-steps', type=int, default=10, help='log the loss every this many steps')
-        sp.add_argument('--save-steps', type=int, default=500, help='checkpoint every this many steps (training resumes from the last)')
-
-    sp = sub.add_parser('train', formatter_class=fmt, help='full SFT, LoRA, or merge an adapter',
-        description="sft: full fine-tuning with trl's SFTTrainer; lora: a peft LoRA adapter (q/k/v/o); merge: merge_and_unload an "
-                    'adapter into its base. Training resumes from the last checkpoint in --out. Multi-GPU: run under '
-                    '`accelerate launch -m codebench.cli train ...`.')
-    sp.add_argument('action', choices=['sft', 'lora', 'merge'])
-    sp.add_argument('--model', default=s.model_path, help='base model directory (env MODEL_PATH)')
-    sp.add_argument('--data', help='dataset directory from `codebench dataset`')
-    sp.add_argument('--adapter', help='merge: adapter directory')
-    sp.add_argument('--out', '-o', required=True, help='output directory')
-    train_options(sp)
-    sp.set_defaults(func=cmd_train)
-
-    sp = sub.add_parser('conflict', formatter_class=fmt, help='the knowledge-conflict experiment: train on A, then B, test on A',
-        description='Build data for A, train base->A, build data for B, train A->B, then generate and evaluate base, after A and after '
-                    'A->B on the test framework and write a report (pass@k, per-function changes, forgotten functions). Every step is '
-                    'skipped when its output exists.')
-    sp.add_argument('--base', required=True, help='base model directory')
-    sp.add_argument('--first', required=True, help='framework A')
-    sp.add_argument('--second', required=True, help='framework B')
-    sp.add_argument('--test', default=None, help='framework evaluated (default: A)')
-    sp.add_argument('--root', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
-    sp.add_argument('--work', default='conflict', help='working directory')
-    sp.add_argument('--mode', choices=['lora', 'full'], default='lora', help='training mode')
-    sp.add_argument('--data-mode', choices=['instruct', 'corpus'], default='instruct', help='dataset mode')
-    sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task')
-    sp.add_argument('--max-tokens', type=int, default=s.max_tokens, help='completion length')
-    train_options(sp)
-    sp.set_defaults(func=cmd_conflict)
-
-    sp = sub.add_parser('koco', formatter_class=fmt, help="read/write the reference tool's JSONL files",
-        description="import: read algorithm_methods_data_<example>_output.jsonl into <model>/completions.jsonl. "
-                    "export --kind result: write algorithm_methods_data_<example>_result.jsonl and _result.metrics.json from results. "
-                    "export --kind output: write algorithm_methods_data_<example>_output.jsonl from completions (the reference "
-                    "evaluator's input), so both evaluators can judge identical completions.")
-    sp.add_argument('action', choices=['import', 'export'])
-    sp.add_argument('runs', help='run directory (parsed with `codebench parse`)')
-    sp.add_argument('--framework', '-f', required=True)
-    sp.add_argument('--example', '-e', required=True)
-    sp.add_argument('--model', '-m', required=True, help='model name the completions belong to')
-    sp.add_argument('--kind', choices=['result', 'output'], default='result', help='export: which reference file to write')
-    sp.add_argument('--file', help='import: the reference output JSONL; export: the file to write (default: its usual name in --out)')
-    sp.add_argument('--out', help='export: directory (default: the model run directory)')
-    sp.set_defaults(func=cmd_koco)
-
-    sp = sub.add_parser('env', formatter_class=fmt, help="build and list the tests' environments (one per framework or example)",
-        description="build: create a virtual environment per recipe of FRAMEWORK (or only EXAMPLE's) under $CODEBENCH_ENVS "
-                    "(default ~/.cache/codebench/envs): the CPU build of torch first, then the recipe's packages, then `pip check`; "
-                    "an environment built from the same recipe is reused. list: the recipes and what is built. show: a recipe. "
-                    "Evaluate with `--env auto` to use them. For GPU-only stacks, run codebench inside the benchmark authors' "
-                    "Docker image and point --env at its interpreter.")
-    sp.add_argument('action', choices=['build', 'list', 'show'])
-    sp.add_argument('framework', nargs='?', help='framework (as in the benchmark: verl, open-r1, smolagents, ...)')
-    sp.add_argument('example', nargs='?', help='only the environment that serves this example')
-    sp.add_argument('--force', action='store_true', help='rebuild even if it exists')
-    sp.add_argument('--python', help='interpreter that creates the venv (default: the one running codebench)')
-    sp.add_argument('--requirements', help="a requirements file that replaces the recipe's packages")
-    sp.add_argument('--home', default=None, help='where environments live (env CODEBENCH_ENVS)')
-    sp.set_defaults(func=cmd_env)
+    for c in COMMANDS.values():
+        desc = ' '.join((c.run.__doc__ or c.help).split())
+        if c.name == 'generate': desc += ' ' + _spec_help()
+        sp = sub.add_parser(c.name, formatter_class=fmt, help=c.help, description=desc)
+        c.arguments(sp, s)
+        sp.set_defaults(func=c.run)
     return p
 
 # %% ../nbs/90_cli.ipynb #fbfbfcba
+def _expected_errors() -> tuple:
+    from codebench.chain import StageError
+    return (PrerequisiteError, BackendError, StageError, ValueError, FileNotFoundError, NotADirectoryError)
+
 def main(argv:list|None=None) -> int:
     "Entry point of the `codebench` console script."
     try: settings = load_settings()
     except ValueError as e:
         print(f"codebench: error: {e}", file=sys.stderr); return 2
     args = build_parser(settings).parse_args(argv)
-    if getattr(args, 'command', None) == 'serve' and args.gpu_id is None and os.environ.get('GPU_ID'): args.gpu_id = settings.gpu_id
     if not settings.debug: warnings.simplefilter('default')
-    if getattr(args, 'action', None) == 'import' and not args.file:
-        print('codebench koco: error: import needs --file', file=sys.stderr); return 2
     try: return args.func(args)
-    except (ValueError, FileNotFoundError, NotADirectoryError, NotImplementedError, RuntimeError) as e:  # BackendError is a RuntimeError
+    except _expected_errors() as e:
         if settings.debug: raise
         print(f"codebench {args.command}: error: {e}", file=sys.stderr)
         return 2

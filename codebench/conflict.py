@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .chain import execute_stage, run_chain, to_html
+from .chain import StageError, execute_stage, run_chain, to_html
 from .core import model_slug
 from .train import TrainConfig
 
@@ -23,7 +23,7 @@ def _stage(name:str, nb:Path, params:dict, cwd:Path):
     "Execute a stage notebook into `nb` and render it; raise with the failing cell's error."
     err = execute_stage(name, nb, params, cwd)
     if nb.exists(): to_html(nb)
-    if err: raise RuntimeError(f"{nb.name} failed: {err} (see {nb.with_suffix('.html')})")
+    if err: raise StageError(f"{nb.name} failed: {err} (see {nb.with_suffix('.html')})")
 
 def _train_step(model:str, data:Path, out:Path, config:TrainConfig, reports:Path, progress:bool) -> Path:
     "Train unless done (through the training stage notebook); return the directory of the resulting full model."

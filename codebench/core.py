@@ -18,8 +18,8 @@ from typing import Callable, Iterable
 
 # %% auto #0
 __all__ = ['VERDICTS', 'Record', 'Task', 'Prompt', 'Completion', 'Result', 'make_task_id', 'JsonlError', 'read_jsonl',
-           'repair_jsonl', 'append_jsonl', 'write_jsonl', 'done_keys', 'model_slug', 'example_run_dir', 'model_run_dir',
-           'run_examples', 'demo_root', 'Settings', 'load_settings']
+           'repair_jsonl', 'append_jsonl', 'write_jsonl', 'done_keys', 'model_slug', 'run_name', 'prompts_path',
+           'example_run_dir', 'model_run_dir', 'run_examples', 'demo_root', 'Settings', 'load_settings']
 
 # %% ../nbs/00_core.ipynb #2b2e7879
 class Record:
@@ -79,6 +79,9 @@ class Prompt(Record):
     "The chat messages that ask a model for one task."
     task_id: str
     messages: list  # [{'role': 'system'|'user', 'content': str}, ...]
+    condition: str = ''  # '' for the plain prompt, else e.g. 'rag-bm25-k5'
+    retrieved: list = field(default_factory=list)  # chunks put into the prompt: path, start, end, kind, name, score, text
+    retrieval: dict = field(default_factory=dict)  # retrieval quality: hit (a relevant file retrieved, or None), relevant_files
 
 @dataclass
 class Completion(Record):
@@ -212,9 +215,21 @@ def done_keys(
 # %% ../nbs/00_core.ipynb #3e8a1ad1
 def model_slug(spec:str) -> str:
     "Readable directory name for a model spec (`openrouter:qwen/qwen2.5-coder` -> `openrouter_qwen_qwen2.5-coder`)."
-    slug = re.sub(r'[^A-Za-z0-9._+=-]+', '_', spec).strip('_.')
+    slug = re.sub(r'[^A-Za-z0-9._+=~-]+', '_', spec).strip('_.')
     if not slug: raise ValueError(f"model spec {spec!r} gives an empty directory name")
     return slug
+
+_CONDITION_RE = re.compile(r'^[a-z0-9][a-z0-9-]*$')
+
+def run_name(model:str, condition:str='') -> str:
+    "A model under a prompt condition, as one name: `mutants:0` with 'rag-bm25-k5' is `mutants:0~rag-bm25-k5` (its own column)."
+    if not condition: return model
+    if not _CONDITION_RE.match(condition): raise ValueError(f"prompt condition {condition!r}: expected lowercase letters, digits and '-'")
+    return f"{model}~{condition}"
+
+def prompts_path(example_dir, condition:str='') -> Path:
+    "Where an example's prompts of a condition live: `prompts.jsonl`, or `prompts.<condition>.jsonl`."
+    return Path(example_dir)/(f"prompts.{condition}.jsonl" if condition else 'prompts.jsonl')
 
 def example_run_dir(runs, framework:str, example:str) -> Path:
     "Where an example's tasks and prompts live."

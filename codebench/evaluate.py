@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .core import (Completion, Record, Result, Task, append_jsonl, model_run_dir, read_jsonl, run_examples, write_jsonl)
+from .core import (Completion, Record, Result, Task, append_jsonl, model_run_dir, read_jsonl, run_examples, run_name, write_jsonl)
 from .mutate import stub_code
 from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, choose_isolation, isolation_of, layout_of, make_workspace, own_python,
                                probe_python, run_tests, sandbox_user)
@@ -90,7 +90,7 @@ def judge(
     bad = [f"{t.rsplit('::', 1)[-1]}: {o}" for t, o in tests.items() if o != 'passed']
     return Outcome('fail', tests, ratio, detail='; '.join(bad[:3]) + (f' (+{len(bad) - 3} more)' if len(bad) > 3 else ''), **base)
 
-# %% ../nbs/07_evaluate.ipynb #5dd79295
+# %% ../nbs/07_evaluate.ipynb #0b3c052e
 _WS_BASE = None
 
 def _workspace_base() -> Path:
@@ -175,7 +175,7 @@ def _preload(files:tuple) -> tuple:
     for corpus in {c for code in codes if (c := layout_of(code)[1])}: own |= _corpus_names(corpus)
     return tuple(sorted(names - own - {'codebench'}))
 
-# %% ../nbs/07_evaluate.ipynb #f7c5a07d
+# %% ../nbs/07_evaluate.ipynb #1617b533
 class WarmPool:
     "Warm servers of one interpreter: one per run in flight, started on first use, reused while alive."
     def __init__(self, isolation:str, preload:tuple=(), env:PythonEnv|None=None, corpora:dict|None=None):
@@ -262,7 +262,7 @@ class RayExecutor:
             done, pending = self.ray.wait(pending, num_returns=1)
             yield self.ray.get(done[0])
 
-# %% ../nbs/07_evaluate.ipynb #24c15753
+# %% ../nbs/07_evaluate.ipynb #aa1a3b24
 GPU_ONLY = ('flash_attn', 'transformer_engine', 'tensorrt', 'tripy', 'apex', 'cupy', 'pynvml', 'xformers', 'deep_gemm', 'mamba_ssm')
 _GPU_RE = re.compile(r'CUDA|cuda|NVIDIA driver|nvidia-smi|NCCL|cuDNN|GPU', re.I)
 _NET_RE = re.compile(r'Temporary failure in name resolution|Name or service not known|Network is unreachable|'
@@ -328,7 +328,7 @@ def _structural_census(task:Task) -> tuple:
     if not all(p.startswith('code/') for p in task.test_paths): return 'test-file-missing', 'test files must lie under code/'
     return '', ''
 
-# %% ../nbs/07_evaluate.ipynb #749991c7
+# %% ../nbs/07_evaluate.ipynb #be78b35d
 def _gold_census(task:Task, run:TestRun, dig:str, log:str, python:str) -> Census:
     "A task's census from its gold run."
     passed = sorted(t for t, o in run.tests.items() if o == 'passed')
@@ -355,7 +355,7 @@ def _stub_verdict(c:Census, run:TestRun) -> Census:
         c.weak = 'a NotImplementedError stub passes every census test: the target may be wrong, or the tests never call it'
     return c
 
-# %% ../nbs/07_evaluate.ipynb #95f807e5
+# %% ../nbs/07_evaluate.ipynb #7ffa3f40
 def compute_census(
     tasks:list,  # tasks of one example
     run_dir,  # the example's run directory; the census is cached in census.jsonl there
@@ -403,7 +403,7 @@ def compute_census(
     write_jsonl(run_dir/'census.jsonl', [out[t.task_id] for t in tasks])
     return out
 
-# %% ../nbs/07_evaluate.ipynb #a3603283
+# %% ../nbs/07_evaluate.ipynb #257aa4b9
 CAUSES = ('test-file-missing', 'no-tests', 'dependency-missing', 'needs-gpu', 'needs-network', 'collection-error', 'all-skipped',
           'gold-fails', 'timeout', 'crash', 'harness-error')
 
@@ -458,7 +458,7 @@ def _pending(results_path:Path, census:dict, rerun:str) -> list:
     if len(keep) < len(old): write_jsonl(results_path, keep)
     return keep
 
-# %% ../nbs/07_evaluate.ipynb #ec0cc817
+# %% ../nbs/07_evaluate.ipynb #19afbd98
 def evaluate_completions(
     tasks:list,  # tasks of one example
     completions:list,  # `Completion`s to evaluate
@@ -531,6 +531,7 @@ def evaluate(
     envs=None,  # an `EnvMap` (default: from CODEBENCH_ENV and codebench.toml in `runs`; else codebench's own interpreter)
     rerun:str='error',  # what to judge again: 'error', 'fail' or 'all'
     fresh_census:bool=False,  # recompute the census even when cached
+    condition:str='',  # the prompt condition the completions answered (the run `<model>~<condition>`)
 ) -> dict:
     "Evaluate one model's completions in `runs`; return `{example_dir: metrics}`."
     from codebench.envs import EnvMap
@@ -538,7 +539,7 @@ def evaluate(
     isolation = choose_isolation(require_sandbox)
     executor = executor or LocalExecutor(jobs)
     envs = envs or EnvMap(runs=runs)
-    out = {}
+    model, out = run_name(model, condition), {}
     examples = [e for e in run_examples(runs) if framework in (None, e[0]) and example in (None, e[1])
                 and (model_run_dir(runs, *e[:2], model)/'completions.jsonl').exists()]
     tasks = {d: read_jsonl(d/'tasks.jsonl', Task) for _, _, d in examples}

@@ -9,8 +9,8 @@ import hashlib
 import time
 from pathlib import Path
 
+from .backend import Backend, BackendError, ModelSpec, Sampling, parse_lora
 from .core import Completion, demo_root
-from .generate import ModelSpec, Sampling
 
 # %% auto #0
 __all__ = ['CHATML', 'corpus_texts', 'make_tiny_model', 'HFBackend']
@@ -56,8 +56,11 @@ def make_tiny_model(
     return path
 
 # %% ../nbs/15_hf.ipynb #d9095632
-class HFBackend:
+class HFBackend(Backend):
     "Generate with transformers in-process, optionally through a peft adapter."
+    options, requires, extra = dict(device=str, dtype=str, batch_size=int), ('torch', 'transformers', 'peft'), 'hf'
+    parse_name = classmethod(lambda cls, kind, name, spec: parse_lora(kind, name, spec))
+
     def __init__(
         self, spec:ModelSpec,
         device:str|None=None,  # 'cpu', 'cuda', 'cuda:1' (default: cuda when available)
@@ -66,7 +69,6 @@ class HFBackend:
     ):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
-        from codebench.api import BackendError
         self.spec, self.batch_size, self.torch = spec, batch_size, torch
         looks_local = spec.name.startswith(('/', '.', '~')) or Path(spec.name).exists()
         if looks_local and not Path(spec.name).expanduser().is_dir():

@@ -5,12 +5,14 @@
 # %% ../nbs/02_prompts.ipynb #41647614
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jinja2
 
-from .core import Prompt, Task, read_jsonl, run_examples, write_jsonl
+from .core import Prompt, Task, prompts_path, read_jsonl, run_examples, write_jsonl
 from .parse import read_document, split_sections
+from .rag import CorpusIndex, retrieve
 
 # %% auto #0
 __all__ = ['SYSTEM_TEMPLATE', 'USER_TEMPLATE', 'load_template', 'template_vars', 'context_documents', 'build_prompt',
@@ -33,7 +35,14 @@ in `{{ source_path }}` of the {{ framework_name }} project `{{ example }}`.
 ## Project documentation
 
 {{ context }}
-{% endif %}
+{% endif %}{% if retrieved %}
+## Code from the {{ framework_name }} framework that may help
+{% for c in retrieved %}{% set fence = '````' if '```' in c.text else '```' %}
+`{{ c.path }}`, lines {{ c.start }}-{{ c.end }}{{ ' (' ~ c.name ~ ')' if c.name }}:
+{{ fence }}{{ 'python' if c.path.endswith('.py') }}
+{{ c.text.rstrip() }}
+{{ fence }}
+{% endfor %}{% endif %}
 ## Function overview
 {{ overview }}
 
@@ -70,9 +79,10 @@ def load_template(
     tpl.name_for_errors = name
     return tpl
 
-def template_vars(task:Task, context:str='') -> dict:
+def template_vars(task:Task, context:str='', retrieved:list=()) -> dict:
     "The names a prompt template can use."
-    return {**task.to_dict(), 'function_name': task.function_name, 'class_name': task.class_name, 'context': context}
+    return {**task.to_dict(), 'function_name': task.function_name, 'class_name': task.class_name, 'context': context,
+            'retrieved': list(retrieved)}
 
 def _render(tpl:jinja2.Template, values:dict) -> str:
     try: return tpl.render(values).strip()
@@ -94,13 +104,17 @@ def build_prompt(
     system:jinja2.Template|None=None,  # system-message template (default: `SYSTEM_TEMPLATE`)
     user:jinja2.Template|None=None,  # user-message template (default: `USER_TEMPLATE`)
     context:str='',  # extra documentation for the `context` variable
+    retrieved:list=(),  # chunks of the knowledge corpus for the `retrieved` variable (see the rag notebook)
+    retrieval:dict|None=None,  # their quality, recorded with the prompt
+    condition:str='',  # the prompt condition, e.g. 'rag-bm25-k5'
 ) -> Prompt:
     "The chat prompt of one task."
-    values = template_vars(task, context)
+    values = template_vars(task, context, retrieved)
     system = system or load_template(None, SYSTEM_TEMPLATE)
     user = user or load_template(None, USER_TEMPLATE)
     return Prompt(task.task_id, [{'role': 'system', 'content': _render(system, values)},
-                                 {'role': 'user', 'content': _render(user, values)}])
+                                 {'role': 'user', 'content': _render(user, values)}],
+                  condition, [{k: v for k, v in c.items() if k != 'text'} for c in retrieved], dict(retrieval or {}))
 
 # %% ../nbs/02_prompts.ipynb #c2f275b5
 def write_prompts(
@@ -110,14 +124,33 @@ def write_prompts(
     context:bool=False,  # include the example's other requirement documents
     framework:str|None=None,  # only this framework
     example:str|None=None,  # only this example
+    rag:str|None=None,  # 'bm25': put the framework's most relevant corpus chunks into each prompt
+    top_k:int=5,  # chunks per prompt
+    corpus:tuple=(),  # more folders to index besides the knowledge corpus
 ) -> dict:
-    "Write prompts.jsonl for every example in `runs`; return `{path: number of prompts}`."
+    "Write prompts.jsonl (or the retrieval condition's prompts) for every example in `runs`; return `{path: number of prompts}`."
     user, system = load_template(template, USER_TEMPLATE), load_template(system_template, SYSTEM_TEMPLATE)
+    if rag not in (None, 'bm25'): raise ValueError(f"unknown retrieval {rag!r}; expected bm25")
+    condition = f"rag-{rag}-k{top_k}" if rag else ''
     examples = [e for e in run_examples(runs) if framework in (None, e[0]) and example in (None, e[1])]
     if not examples: raise FileNotFoundError(f"no <framework>/<example>/tasks.jsonl under {runs}; run `codebench parse` first")
-    out = {}
+    out, indexes = {}, {}
     for fw, ex, d in examples:
         tasks = read_jsonl(d/'tasks.jsonl', Task)
         ctx = context_documents(tasks[0].example_dir) if context and tasks else ''
-        out[d/'prompts.jsonl'] = write_jsonl(d/'prompts.jsonl', [build_prompt(t, system, user, ctx) for t in tasks])
+        prompts = []
+        for t in tasks:
+            chunks, quality = [], None
+            if rag and (fw_dir := Path(t.example_dir).parent.parent) not in indexes: indexes[fw_dir] = _index(fw_dir, corpus, Path(runs)/fw)
+            if rag: chunks, quality = retrieve(t, indexes[Path(t.example_dir).parent.parent], top_k)
+            prompts.append(build_prompt(t, system, user, ctx, chunks, quality, condition))
+        out[prompts_path(d, condition)] = write_jsonl(prompts_path(d, condition), prompts)
     return out
+
+def _index(framework_dir:Path, corpus:tuple, out:Path):
+    "Build a framework's retrieval index and say what it holds in `out/rag-bm25.json`."
+    idx = CorpusIndex.build(framework_dir, corpus)
+    out.mkdir(parents=True, exist_ok=True)
+    (out/'rag-bm25.json').write_text(json.dumps(dict(chunks=len(idx.chunks), excluded=[dict(where=w, name=n, why=y) for w, n, y in idx.excluded]),
+                                                indent=1) + '\n')
+    return idx

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from fastcore.basics import patch
 
+from .backend import PrerequisiteError
+
 # %% auto #0
 __all__ = ['HARNESS_MOUNT', 'WS_MOUNT', 'CORPUS_MOUNT', 'ISOLATIONS', 'SANDBOX_UID_BASE', 'SANDBOX_UIDS', 'Limits', 'EnvError',
            'PythonEnv', 'probe_python', 'own_python', 'Isolation', 'Rlimits', 'Bwrap', 'isolation_of', 'bwrap_works',
@@ -42,9 +44,9 @@ class Limits:
     file_size_mb: int = 128  # RLIMIT_FSIZE: no file (log included) grows beyond this
     processes: int = 256  # RLIMIT_NPROC of the run's own uid (threads count too)
 
-# %% ../nbs/05_sandbox.ipynb #18855d11
-class EnvError(RuntimeError):
-    "An interpreter that cannot run the tests (missing, broken, or without pytest)."
+# %% ../nbs/05_sandbox.ipynb #c6755d04
+class EnvError(ValueError):
+    "An interpreter that cannot run the tests (missing, broken, or without pytest): the user named it, the user fixes it."
 
 _PROBE = r'''
 import json, os, sys
@@ -137,7 +139,7 @@ def isolation_of(isolation) -> Isolation:
     if isolation not in ISOLATIONS: raise ValueError(f"unknown isolation {isolation!r}; expected one of {', '.join(ISOLATIONS)}")
     return ISOLATIONS[isolation]
 
-# %% ../nbs/05_sandbox.ipynb #e0f3f859
+# %% ../nbs/05_sandbox.ipynb #76b03caf
 @lru_cache(None)
 def bwrap_works() -> bool:
     "Is bubblewrap installed and able to create a sandbox here?"
@@ -150,7 +152,7 @@ def bwrap_works() -> bool:
 def choose_isolation(require_sandbox:bool=False) -> str:
     "'bwrap' when it works, else 'rlimits' (with a warning), or an error if a sandbox is required."
     if bwrap_works(): return 'bwrap'
-    if require_sandbox: raise RuntimeError('bubblewrap (bwrap) is not available and a sandbox is required; install it (apt-get install bubblewrap)')
+    if require_sandbox: raise PrerequisiteError('bubblewrap (bwrap) is not available and a sandbox is required; install it (apt-get install bubblewrap)')
     warnings.warn('bubblewrap not available: test runs are isolated by resource limits only', stacklevel=2)
     return 'rlimits'
 
@@ -190,7 +192,7 @@ def layout_of(code_dir) -> tuple:
         return f"{fw.name}/test_examples/{p.parent.name}/{p.name}", (corpus if corpus.is_dir() else None)
     return p.name, None
 
-# %% ../nbs/05_sandbox.ipynb #8dd0b443
+# %% ../nbs/05_sandbox.ipynb #a6c9292a
 @dataclass
 class Workspace:
     "A run's private tree on the host: the example's code at its benchmark-relative place, the run's home and temp dir."
@@ -241,7 +243,7 @@ def make_workspace(
                 if not p.is_symlink() and p.stat().st_nlink == 1: os.chown(p, owner, -1)  # fresh files only; links stay root's
     return ws
 
-# %% ../nbs/05_sandbox.ipynb #7a2863a5
+# %% ../nbs/05_sandbox.ipynb #96dd9667
 _HARNESS_DIR = None
 
 def harness_dir() -> Path:
@@ -299,7 +301,7 @@ def _bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str) -> list:
     if os.geteuid() == 0: argv += ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID']
     return argv + ['--chdir', cwd]
 
-# %% ../nbs/05_sandbox.ipynb #809210e2
+# %% ../nbs/05_sandbox.ipynb #58dc953b
 @dataclass
 class TestRun:
     "What one sandboxed pytest run produced."
@@ -327,7 +329,7 @@ def _request(ws:Workspace, run_root:str, test_files:list, limits:Limits, uid:int
                 uid=uid, harness=harness, timeout=limits.timeout, log=f"{run_root}/.log",
                 limits=[limits.cpu_seconds, limits.memory_mb << 20, limits.file_size_mb << 20, limits.processes if uid is not None else -1])
 
-# %% ../nbs/05_sandbox.ipynb #6a296e33
+# %% ../nbs/05_sandbox.ipynb #fa013ea2
 def _guarded_files(code:Path, test_files:list) -> list:
     "The test files and the files beside them (conftest.py, helpers), relative to the code directory."
     out = set(test_files)
@@ -367,7 +369,7 @@ def _tail(path:Path, n:int=4000) -> str:
         f.seek(max(0, path.stat().st_size - n))
         return f.read().decode('utf-8', errors='replace')
 
-# %% ../nbs/05_sandbox.ipynb #8e2ca531
+# %% ../nbs/05_sandbox.ipynb #6bf389e0
 def run_tests(
     ws:Workspace,  # from `make_workspace`
     test_files:list,  # test files relative to the code directory
@@ -450,7 +452,7 @@ class WarmServer:
         self.proc.wait()
         self.errlog.close()
 
-# %% ../nbs/05_sandbox.ipynb #5847705b
+# %% ../nbs/05_sandbox.ipynb #883bcc0a
 @patch
 def run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None) -> TestRun:
     "Like `run_tests`, in a forked child of the server; `ws.root` must lie directly under the server's base directory."

@@ -16,8 +16,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .backend import Backend, BackendError, ModelSpec, Sampling, parse_lora
 from .core import Completion
-from .generate import ModelSpec, Sampling
 
 # %% auto #0
 __all__ = ['STATE_DIR', 'Server', 'healthy', 'serve_start', 'serve_stop', 'serve_status', 'VLLMBackend']
@@ -76,7 +76,7 @@ def serve_start(
     "Start a vLLM OpenAI-compatible server in the background; return once it is healthy."
     state_dir = Path(state_dir); state_dir.mkdir(parents=True, exist_ok=True)
     old = _load(state_dir, port)
-    if old and _alive(old.pid): raise RuntimeError(f"a codebench server (pid {old.pid}, {old.model}) already runs on port {port}; stop it first")
+    if old and _alive(old.pid): raise BackendError(f"a codebench server (pid {old.pid}, {old.model}) already runs on port {port}; stop it first")
     served = served_name or Path(model).name
     argv = [python or sys.executable, '-m', 'vllm.entrypoints.openai.api_server', '--model', str(model), '--host', host,
             '--port', str(port), '--served-model-name', served, '--tensor-parallel-size', str(tensor_parallel),
@@ -99,11 +99,11 @@ def serve_start(
     while time.time() < deadline:
         if proc.poll() is not None:
             _forget(state_dir, port)
-            raise RuntimeError(f"the vLLM server exited with status {proc.returncode} during start-up; last lines of {log}:\n{_tail(log)}")
+            raise BackendError(f"the vLLM server exited with status {proc.returncode} during start-up; last lines of {log}:\n{_tail(log)}")
         if healthy(host, port): return srv
         time.sleep(1)
     serve_stop(port, state_dir)
-    raise RuntimeError(f"the vLLM server did not become healthy within {timeout:.0f} s; last lines of {log}:\n{_tail(log)}")
+    raise BackendError(f"the vLLM server did not become healthy within {timeout:.0f} s; last lines of {log}:\n{_tail(log)}")
 
 def _load(state_dir, port:int) -> Server|None:
     p = Path(state_dir)/f"server-{port}.json"
@@ -140,13 +140,14 @@ def serve_status(state_dir=STATE_DIR) -> list:
     return out
 
 # %% ../nbs/16_serving.ipynb #7ec304a2
-class VLLMBackend:
+class VLLMBackend(Backend):
     "Generate with vLLM in-process."
+    options, requires, extra = dict(tensor_parallel=int, max_model_len=int, dtype=str, max_lora_rank=int), ('vllm',), 'vllm'
+    parse_name = classmethod(lambda cls, kind, name, spec: parse_lora(kind, name, spec))
+
     def __init__(self, spec:ModelSpec, tensor_parallel:int=1, max_model_len:int|None=None, dtype:str='auto',
                  max_lora_rank:int=64, **llm_args):
-        try: from vllm import LLM
-        except ImportError as e:
-            raise NotImplementedError(f"the vllm: backend needs vLLM in this environment (pip install codebench[vllm]): {e}") from None
+        from vllm import LLM
         self.spec = spec
         args = dict(model=spec.name, tensor_parallel_size=tensor_parallel, dtype=dtype, **llm_args)
         if max_model_len: args['max_model_len'] = max_model_len

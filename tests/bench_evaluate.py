@@ -26,7 +26,8 @@ from pathlib import Path
 from codebench.core import Result, model_slug, read_jsonl, write_jsonl
 from codebench.envs import EnvMap
 from codebench.evaluate import _code_rel, close_warm_pools, compute_census, evaluate, preload_modules
-from codebench.generate import OfflineBackend, Request, Sampling, parse_spec
+from codebench.backend import Request, Sampling, parse_spec
+from codebench.offline import OfflineBackend
 from codebench.parse import parse_benchmark, to_koco
 from codebench.prompts import build_prompt
 from codebench.sandbox import choose_isolation

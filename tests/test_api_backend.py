@@ -82,7 +82,7 @@ def test_key_from_dotenv(runs, tmp_path):
     try:
         (tmp_path / '.env').write_text('OPENROUTER_API_KEY=sk-from-dotenv\n')
         from codebench.api import api_key
-        from codebench.generate import parse_spec
+        from codebench.backend import parse_spec
         cwd = os.getcwd(); os.chdir(tmp_path)
         try: assert api_key(parse_spec('openrouter:x/y'), env={}) == 'sk-from-dotenv'
         finally: os.chdir(cwd)

@@ -5,7 +5,8 @@ ray = pytest.importorskip('ray')
 
 from codebench.core import Completion, Task, read_jsonl
 from codebench.evaluate import LocalExecutor, RayExecutor, compute_census, evaluate_completions
-from codebench.generate import OfflineBackend, Request, Sampling, parse_spec
+from codebench.backend import Request, Sampling, parse_spec
+from codebench.offline import OfflineBackend
 from codebench.parse import parse_benchmark, write_tasks
 from codebench.prompts import build_prompt
 from codebench.sandbox import choose_isolation
