@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .core import Prompt, Task, model_slug
 
@@ -58,6 +59,8 @@ class Request:
     prompt: Prompt
     task: Task
     samples: list  # sample indices still missing
+    example_tasks: list = field(default_factory=list)  # every task of the example (an agent stubs them all in its copy)
+    out_dir: Path|None = None  # the model's run directory of the example (where an agent saves transcripts)
 
 # %% ../nbs/08a_backend.ipynb #f88124e3
 class Backend:

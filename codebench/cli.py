@@ -117,6 +117,8 @@ def _generate_args(sp, s):
     sp.add_argument('--top-p', type=float, default=s.top_p, help='nucleus sampling (env TOP_P)')
     sp.add_argument('--max-tokens', type=int, default=s.max_tokens, help='completion length limit (env MAX_TOKENS)')
     sp.add_argument('--concurrency', type=int, default=8, help='API and agent models: requests in flight at once')
+    sp.add_argument('--agent-command', default='', metavar='TEMPLATE',
+                    help="agent:external: your CLI agent's command, run in the stripped copy; placeholders {repo} {file} {function} {prompt_file} {corpus} {workdir}")
     _filters(sp)
 
 def _spec_help() -> str:
@@ -131,7 +133,8 @@ def cmd_generate(args) -> int:
     from codebench.generate import generate
     for model in args.model:
         added = generate(args.runs, model, Sampling(args.n, args.temperature, args.top_p, args.max_tokens), framework=args.framework,
-                         example=args.example, backend_args=dict(concurrency=args.concurrency), condition=args.prompts)
+                         example=args.example, backend_args=dict(concurrency=args.concurrency, agent_command=args.agent_command),
+                         condition=args.prompts)
         print(f"{run_name(model, args.prompts)}: {sum(added.values())} new completions in {len(added)} examples")
     return 0
 

@@ -34,7 +34,7 @@ def generate(
         tasks = {t.task_id: t for t in read_jsonl(d/'tasks.jsonl', Task)}
         path = model_run_dir(runs, fw, ex, run_name(spec.spec, condition))/'completions.jsonl'
         have = done_keys(path)
-        reqs = [Request(p, tasks[p.task_id], [i for i in range(sampling.n) if (p.task_id, i) not in have])
+        reqs = [Request(p, tasks[p.task_id], [i for i in range(sampling.n) if (p.task_id, i) not in have], list(tasks.values()), path.parent)
                 for p in read_jsonl(prompts_path(d, condition), Prompt)]
         reqs = [r for r in reqs if r.samples]
         added = 0

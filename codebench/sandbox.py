@@ -277,8 +277,11 @@ def _run_env(run_root:str, env:PythonEnv) -> dict:
                 OPENBLAS_NUM_THREADS='1', OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', TOKENIZERS_PARALLELISM='false',
                 HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1', HF_DATASETS_OFFLINE='1', WANDB_MODE='disabled', MPLBACKEND='Agg')
 
-def _bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str) -> list:
-    "bubblewrap's arguments: the runtime, the interpreter, the harness, `corpora` (mount name -> host dir) and `rw` (host, mount) pairs."
+def _bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str,
+                ro:list=(),  # more (host, mount) pairs, read-only
+                uid:int|None=None,  # run as this uid in a user namespace of its own, without capabilities (the harness drops privileges itself otherwise)
+               ) -> list:
+    "bubblewrap's arguments: the runtime, the interpreter, the harness, `corpora` (mount name -> host dir), `ro` and `rw` (host, mount) pairs."
     argv = ['bwrap', '--die-with-parent', '--new-session', '--unshare-pid', '--unshare-net', '--unshare-ipc',
             '--unshare-uts', '--unshare-cgroup-try', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/dev/shm', '--proc', '/proc',
             '--perms', '1777', '--tmpfs', '/tmp']
@@ -298,7 +301,9 @@ def _bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str) -> list:
     mount('--ro-bind', harness_dir(), HARNESS_MOUNT)
     for name, host in sorted(corpora.items()): mount('--ro-bind', host, f"{CORPUS_MOUNT}/{name}")
     for host, dest in rw: mount('--bind', host, dest)
-    if os.geteuid() == 0: argv += ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID']
+    for host, dest in ro: mount('--ro-bind', host, dest)
+    if uid is not None: argv[1:1] = ['--unshare-user', '--uid', str(uid), '--gid', str(uid)]
+    elif os.geteuid() == 0: argv += ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID']
     return argv + ['--chdir', cwd]
 
 # %% ../nbs/05_sandbox.ipynb #58dc953b

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeOpenAI:
-    "Serves `models`; answers chat completions with `answer(request, i)`; can fail, ignore n, or be slow."
+    "Serves `models`; answers chat completions with `answer(request, i)` (text, or a dict message with `tool_calls`); can fail, ignore n, or be slow."
     def __init__(self, models=('tiny',), answer=None, fail=(), ignore_n=False, delay=0.0):
         self.models, self.fail, self.ignore_n, self.delay = list(models), list(fail), ignore_n, delay
         self.answer = answer or (lambda req, i: f'```python\ndef f():\n    return {i}\n```')
@@ -35,8 +35,10 @@ class FakeOpenAI:
                 if req['model'] not in outer.models: return self._send(404, {'error': {'message': f"model {req['model']} not found"}})
                 time.sleep(outer.delay)
                 n = 1 if outer.ignore_n else req.get('n', 1)
-                choices = [{'index': i, 'finish_reason': 'stop', 'message': {'role': 'assistant', 'content': outer.answer(req, i)}}
-                           for i in range(n)]
+                answers = [outer.answer(req, i) for i in range(n)]
+                choices = [{'index': i, 'finish_reason': 'tool_calls' if isinstance(a, dict) and a.get('tool_calls') else 'stop',
+                            'message': {'role': 'assistant', 'content': None, **a} if isinstance(a, dict) else {'role': 'assistant', 'content': a}}
+                           for i, a in enumerate(answers)]
                 self._send(200, {'id': 'c', 'object': 'chat.completion', 'created': 0, 'model': req['model'], 'choices': choices,
                                  'usage': {'prompt_tokens': 20, 'completion_tokens': 10 * n, 'total_tokens': 20 + 10 * n, 'cost': 0.001 * n}})
 
