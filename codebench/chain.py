@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import contextlib
-import html
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,7 +19,8 @@ import pandas as pd
 import papermill as pm
 from nbconvert import HTMLExporter
 
-from .core import demo_root, model_slug
+from .core import demo_root, model_slug, run_name
+from .pages import CSS, INDEX, write_task_pages
 from .parse import framework_dirs
 
 # %% auto #0
@@ -75,44 +76,38 @@ class ChainResult:
     failures: dict = field(default_factory=dict)  # 'framework/model' (or 'framework', 'comparison') -> error
     seconds: float = 0.0
 
-def write_index(reports:Path, title:str, frameworks:list, models:list, failures:dict, summary:pd.DataFrame|None) -> Path:
-    "The landing page: every report linked, failures with their error, pass@1 at a glance."
+def _split_run(m:str) -> tuple:
+    "`(model spec, prompt condition)` of a chain entry: a spec, or `spec~condition` (e.g. `openai:x~rag-bm25-k5`)."
+    spec, sep, cond = m.rpartition('~')
+    return (spec, cond) if sep and re.fullmatch(r'[a-z][a-z0-9-]*', cond) else (m, '')
+
+def write_index(reports:Path, title:str, frameworks:list, models:list, failures:dict, summary:pd.DataFrame|None,
+                links:list=()) -> Path:
+    "The landing page (from the `INDEX` template): every report linked, failures with their error, pass@1 at a glance."
     rows = []
     for fw in frameworks:
-        stage_links = ' · '.join(f'<a href="{fw}/{n}.html">{n[3:]}</a>' for n in ('01_parse', '02_prompts') if (reports/fw/f'{n}.html').exists())
-        rows.append(f'<tr class="fw"><th colspan="4">{html.escape(fw)}</th><td>{stage_links}</td></tr>')
+        fw_links = [(n[3:], f"{fw}/{n}.html") for n in ('01_parse', '02_prompts') if (reports/fw/f'{n}.html').exists()]
+        ms = []
         for m in models:
-            slug = model_slug(m)
-            err = failures.get(f'{fw}/{m}') or failures.get(fw)
-            links = ' · '.join(f'<a href="{fw}/{slug}/{n}.html">{n[3:]}</a>' for n in ('03_generate', '04_evaluate')
-                               if (reports/fw/slug/f'{n}.html').exists())
+            slug = model_slug(run_name(*_split_run(m)))
             p1 = ''
             if summary is not None and len(summary):
                 hit = summary[(summary.model == slug) & (summary.framework == fw)]
                 if len(hit) and 'pass@1' in hit: p1 = f"{hit['pass@1'].iloc[0]:.3f}"
-            status = f'<span class="err">failed: {html.escape(err)}</span>' if err else 'ok'
-            rows.append(f'<tr><td></td><td>{html.escape(m)}</td><td>{p1}</td><td>{status}</td><td>{links}</td></tr>')
-    comp = reports/'comparison'
-    comp_links = ' · '.join(f'<a href="comparison/{n}.html">{n[3:]}</a>' for n in ('06_report', '05_aggregate') if (comp/f'{n}.html').exists())
-    comp_err = failures.get('comparison', '')
-    page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:70em}} table{{border-collapse:collapse}}
-td,th{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}} tr.fw th{{background:#f3f3f3}} .err{{color:#b00}}</style></head>
-<body><h1>{html.escape(title)}</h1>
-<p>Generated {time.strftime('%Y-%m-%d %H:%M:%S')} by codebench. Comparison across models and frameworks: {comp_links or '(none)'}
-{f'<span class="err">failed: {html.escape(comp_err)}</span>' if comp_err else ''}</p>
-<table><tr><th>framework</th><th>model</th><th>pass@1</th><th>status</th><th>reports</th></tr>
-{''.join(rows)}
-</table></body></html>
-"""
+            ms.append(dict(name=m, pass1=p1, error=failures.get(f'{fw}/{m}') or failures.get(fw),
+                           links=[(n[3:], f"{fw}/{slug}/{n}.html") for n in ('03_generate', '04_evaluate') if (reports/fw/slug/f'{n}.html').exists()]))
+        rows.append(dict(name=fw, links=fw_links, models=ms))
+    top = [(name, href) for name, href in links if (reports/href).exists()]
+    top += [(f"comparison: {n[3:]}", f"comparison/{n}.html") for n in ('06_report', '05_aggregate') if (reports/'comparison'/f'{n}.html').exists()]
+    if (reports/'tasks'/'index.html').exists(): top.append(('per-task pages', 'tasks/index.html'))
     out = reports/'index.html'
-    out.write_text(page, encoding='utf-8')
+    out.write_text(INDEX.render(title=title, css=CSS, when=time.strftime('%Y-%m-%d %H:%M:%S'), links=top, rows=rows,
+                                comparison_error=failures.get('comparison', '')), encoding='utf-8')
     return out
 
 # %% ../nbs/13_chain.ipynb #0d056b66
 def run_chain(
-    models:list,  # model specs
+    models:list,  # model specs; `spec~condition` answers a prompt condition (e.g. `openai:x~rag-bm25-k5`, needs `rag`)
     root=None,  # benchmark root (default: the embedded demo)
     frameworks:list|None=None,  # framework names (default: all)
     example:str|None=None,  # only this example
@@ -127,6 +122,11 @@ def run_chain(
     progress:bool=True,
     temperature:float|None=None, top_p:float|None=None, max_tokens:int|None=None,  # sampling (None: settings' defaults)
     env:list|None=None,  # the tests' interpreters: `--env` values (auto, FRAMEWORK=PYTHON, ...); None: CODEBENCH_ENV / codebench.toml
+    rag:str|None=None,  # also write retrieval-augmented prompts ('bm25')
+    top_k:int=5,  # chunks per retrieval-augmented prompt
+    backend_args:dict|None=None,  # backend options for generate (concurrency, agent_command, ...)
+    links:list=(),  # more (name, href) links for the landing page
+    extra_stages:list=(),  # (stage notebook, output path under `reports`, parameters, failure key), run after the comparison
 ) -> ChainResult:
     "Execute the stage notebooks for every framework and model, render HTML, write reports/index.html."
     t0 = time.perf_counter()
@@ -149,20 +149,26 @@ def run_chain(
         say(f"{fw}:")
         d = reports/fw
         ok = stage('01_parse.ipynb', d/'01_parse.ipynb', dict(root=str(root), framework=fw, example=example, out=str(runs)), fw) and \
-             stage('02_prompts.ipynb', d/'02_prompts.ipynb', dict(runs=str(runs), framework=fw, example=example), fw)
+             stage('02_prompts.ipynb', d/'02_prompts.ipynb', dict(runs=str(runs), framework=fw, example=example, rag=rag, top_k=top_k), fw)
         if not ok: continue
         for m in models:
-            md = d/model_slug(m)
-            common = dict(runs=str(runs), model=m, framework=fw, example=example)
+            spec, cond = _split_run(m)
+            md = d/model_slug(run_name(spec, cond))
+            common = dict(runs=str(runs), model=spec, framework=fw, example=example, condition=cond)
             stage('03_generate.ipynb', md/'03_generate.ipynb', dict(common, n=n, temperature=temperature, top_p=top_p,
-                                                                    max_tokens=max_tokens), f'{fw}/{m}') and \
+                                                                    max_tokens=max_tokens, backend_args=backend_args or {}), f'{fw}/{m}') and \
             stage('04_evaluate.ipynb', md/'04_evaluate.ipynb', dict(common, jobs=jobs, timeout=timeout, env=env), f'{fw}/{m}')
     say('comparison:')
     comp = reports/'comparison'
     summary = None
     if stage('05_aggregate.ipynb', comp/'05_aggregate.ipynb', dict(runs=str(runs), out=str(comp/'csv')), 'comparison'):
         summary = pd.read_csv(comp/'csv'/'frameworks.csv')
-        stage('06_report.ipynb', comp/'06_report.ipynb', dict(runs=str(runs), models=[model_slug(m) for m in models], ks=ks, title=title), 'comparison')
-    res.index = write_index(reports, title, fws, models, res.failures, summary)
+        stage('06_report.ipynb', comp/'06_report.ipynb', dict(runs=str(runs), models=[model_slug(run_name(*_split_run(m))) for m in models], ks=ks, title=title), 'comparison')
+    for name, rel, params, key in extra_stages:
+        say(f"{key}:"); stage(name, reports/rel, params, key)
+    say('task pages:')
+    try: write_task_pages(runs, reports, [model_slug(run_name(*_split_run(m))) for m in models], title)
+    except Exception as e: res.failures['tasks'] = f"{type(e).__name__}: {e}"; say(f"    failed: {e}")
+    res.index = write_index(reports, title, fws, models, res.failures, summary, links)
     res.seconds = time.perf_counter() - t0
     return res

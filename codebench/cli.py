@@ -20,8 +20,8 @@ from .core import load_settings, read_jsonl, run_examples, run_name
 
 # %% auto #0
 __all__ = ['COMMANDS', 'Command', 'command', 'arg_help', 'cmd_parse', 'cmd_prompts', 'cmd_generate', 'cmd_evaluate',
-           'cmd_validate', 'cmd_aggregate', 'cmd_run', 'cmd_serve', 'cmd_download', 'cmd_dataset', 'cmd_train',
-           'cmd_conflict', 'cmd_koco', 'cmd_env', 'build_parser', 'main']
+           'cmd_validate', 'cmd_aggregate', 'cmd_run', 'cmd_study', 'cmd_serve', 'cmd_download', 'cmd_dataset',
+           'cmd_train', 'cmd_conflict', 'cmd_koco', 'cmd_env', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #965b375a
 @dataclass
@@ -288,6 +288,45 @@ def cmd_run(args) -> int:
                   env=args.env)
     print(f"\n{len(r.notebooks)} notebooks in {r.seconds:.1f} s; {len(r.failures)} failed")
     for k, err in r.failures.items(): print(f"failed: {k}: {err}", file=sys.stderr)
+    print(r.index)
+    return 1 if r.failures else 0
+
+# %% ../nbs/90_cli.ipynb #e60a0d88
+def _study_args(sp, s):
+    sp.add_argument('root', nargs='?', default=None, help='benchmark root (same as --benchmark)')
+    sp.add_argument('--benchmark', '-b', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
+    sp.add_argument('--framework', '-f', action='append', help='only this framework (repeatable; default: all)')
+    sp.add_argument('--example', '-e', help='only this example')
+    sp.add_argument('--base', '-m', required=True, help='the base model spec')
+    sp.add_argument('--rag', default='bm25', choices=['bm25', 'none'], help='the +RAG condition: BM25 over the knowledge corpus, or none')
+    sp.add_argument('--top-k', type=int, default=5, help='chunks per retrieval-augmented prompt')
+    sp.add_argument('--agent', nargs='?', const=True, default=None, metavar='OPTIONS',
+                    help="add the agent condition (agent:<base>), optionally with options, e.g. --agent max_turns=30,token_budget=200000")
+    sp.add_argument('--lora', metavar='SPEC', help='the +LoRA condition: a model spec, e.g. hf:/base+lora=/ckpt/adapter or vllm:/ckpt/merged')
+    sp.add_argument('--sft', metavar='SPEC', help='the +SFT condition: a model spec')
+    sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task and condition (env NUM_COMPLETIONS)')
+    sp.add_argument('--runs', default=s.output_dir, help='run directory for stage outputs (env OUTPUT_DIR)')
+    sp.add_argument('--reports', default='reports', help='where executed notebooks and HTML go')
+    sp.add_argument('--jobs', '-j', type=int, default=None, help='concurrent sandboxed test runs')
+    sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
+    sp.add_argument('--concurrency', type=int, default=8, help='API and agent models: requests in flight at once')
+    sp.add_argument('--title', default='codebench study', help='title of the index page and the study report')
+    sp.add_argument('--env', action='append', metavar='SPEC', help="the tests' interpreter (see `evaluate --help`)")
+
+@command('study', 'one base model under several conditions, compared task by task -> reports/study/10_study.html', _study_args)
+def cmd_study(args) -> int:
+    """Set the conditions of one base model side by side: base, +RAG (BM25 prompts), agent, +LoRA, +SFT (each optional but the base).
+    Every condition runs through the papermill chain; the study report has pass@k per condition and framework, paired differences
+    against the base with bootstrap intervals and paired tests, a win/loss matrix, retrieval quality against gain, cost and latency,
+    and a drill-down page per task. Rerunning resumes."""
+    from codebench.study import run_study
+    r = run_study(args.base, rag=None if args.rag == 'none' else args.rag, top_k=args.top_k, agent=args.agent, lora=args.lora, sft=args.sft,
+                  root=args.benchmark or args.root, frameworks=args.framework, example=args.example, n=args.n, runs=args.runs,
+                  reports=args.reports, title=args.title, jobs=args.jobs, timeout=args.timeout, env=args.env,
+                  backend_args=dict(concurrency=args.concurrency))
+    print(f"\n{len(r.notebooks)} notebooks in {r.seconds:.1f} s; {len(r.failures)} failed")
+    for k, err in r.failures.items(): print(f"failed: {k}: {err}", file=sys.stderr)
+    print(Path(args.reports).resolve()/'study'/'10_study.html')
     print(r.index)
     return 1 if r.failures else 0
 

@@ -110,6 +110,7 @@ class Result(Record):
     detail: str = ''  # why, in one line
     key: str = ''  # hash of task and spliced source: identical answers share one evaluation
     census: str = ''  # digest of the census it was judged against (a result of another census is judged again)
+    messages: dict = field(default_factory=dict)  # census test id -> why it did not pass (a failure's assertion message)
 
     def __post_init__(self):
         if self.verdict not in VERDICTS: raise ValueError(f"unknown verdict {self.verdict!r}; expected one of {VERDICTS}")

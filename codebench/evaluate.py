@@ -62,6 +62,7 @@ class Outcome:
     duration: float = 0.0
     detail: str = ''
     isolation: str = ''
+    messages: dict = field(default_factory=dict)  # census test id -> why it did not pass (assertion message, cut)
 
 def _first_line(text:str) -> str: return next((l for l in reversed(text.strip().splitlines()) if l.strip()), '')[:300]
 
@@ -88,7 +89,8 @@ def judge(
     ratio = passed / len(census) if census else 0.0
     if census and passed == len(census): return Outcome('pass', tests, 1.0, **base)
     bad = [f"{t.rsplit('::', 1)[-1]}: {o}" for t, o in tests.items() if o != 'passed']
-    return Outcome('fail', tests, ratio, detail='; '.join(bad[:3]) + (f' (+{len(bad) - 3} more)' if len(bad) > 3 else ''), **base)
+    why = {t: run.messages.get(t, '')[-3000:] for t, o in tests.items() if o != 'passed'}
+    return Outcome('fail', tests, ratio, detail='; '.join(bad[:3]) + (f' (+{len(bad) - 3} more)' if len(bad) > 3 else ''), messages=why, **base)
 
 # %% ../nbs/07_evaluate.ipynb #0b3c052e
 _WS_BASE = None
@@ -437,7 +439,7 @@ def _key(task_id:str, source:str) -> str:
     return hashlib.sha256(f"{task_id}\0{source}".encode()).hexdigest()
 
 def _result(c:Completion, key:str, o:Outcome, log:str, census:str) -> Result:
-    return Result(c.task_id, c.model, c.sample, o.verdict, o.tests, o.pass_ratio, o.duration, log, o.isolation, o.detail, key, census)
+    return Result(c.task_id, c.model, c.sample, o.verdict, o.tests, o.pass_ratio, o.duration, log, o.isolation, o.detail, key, census, o.messages)
 
 def _redo(r:Result, census:dict, rerun:str) -> bool:
     "Must this stored result be judged again?"
@@ -497,7 +499,7 @@ def evaluate_completions(
             continue
         if key in known:
             r = known[key]
-            new.append(Result(c.task_id, c.model, c.sample, r.verdict, r.tests, r.pass_ratio, 0.0, r.log_path, r.isolation, r.detail, key, r.census))
+            new.append(Result(c.task_id, c.model, c.sample, r.verdict, r.tests, r.pass_ratio, 0.0, r.log_path, r.isolation, r.detail, key, r.census, r.messages))
             continue
         groups[key].append(c); sources[key] = (task, s.source)
     if new: append_jsonl(results_path, new)

@@ -33,7 +33,8 @@ def load_results(runs, models:list|None=None) -> pd.DataFrame:
                 rows.append(dict(framework=fw, example=ex, model=model, task_id=r.task_id, function=r.task_id.split('/', 2)[2],
                                  sample=r.sample, verdict=r.verdict, passed=r.verdict == 'pass', pass_ratio=r.pass_ratio,
                                  test_seconds=r.duration, log=r.log_path, prompt_tokens=u.get('prompt_tokens'),
-                                 completion_tokens=u.get('completion_tokens'), latency=u.get('seconds'), cost=u.get('cost')))
+                                 completion_tokens=u.get('completion_tokens'), latency=u.get('seconds'), cost=u.get('cost'),
+                                 turns=u.get('turns')))
     return pd.DataFrame(rows)
 
 # %% ../nbs/12_report.ipynb #978154cd

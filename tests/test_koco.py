@@ -96,3 +96,38 @@ def test_warm_and_cold_agree(census_runs):
     census = lambda runs: {c['task_id']: (c['ok'], c['cause'], sorted(c['tests'])) for p in Path(runs).glob('*/*/census.jsonl')
                            for c in read_jsonl(p)}
     assert census(warm) == census(cold)
+
+
+@pytest.mark.parametrize('lang', ['en', 'ch'])
+def test_retrieval_never_returns_a_tasks_own_function(lang, tmp_path):
+    "BM25 prompts over the real knowledge corpora: no retrieved chunk is a task's function, by name at its file or by normalized code."
+    from codebench.core import Prompt, Task
+    from codebench.dataset import normalized_hash
+    root = Path(KOCO) / SETS[lang][0]
+    runs = tmp_path / 'runs'
+    assert run_cli('parse', root, '--out', runs, timeout=600).returncode == 0
+    r = run_cli('prompts', runs, '--rag', 'bm25', '--top-k', '5', timeout=1800)
+    assert r.returncode == 0, r.stderr[-3000:]
+    print(r.stdout)
+    excluded = {p.parent.name: len(json.loads(p.read_text())['excluded']) for p in runs.glob('*/rag-bm25.json')}
+    print('task functions kept out of the index, per framework:', excluded)
+    assert set(excluded) == FRAMEWORKS and sum(excluded.values()) >= 5  # open-r1 2, verl 3 in the snapshot
+    tasks = [t for p in runs.rglob('tasks.jsonl') for t in read_jsonl(p, Task)]
+    gold = {}
+    for t in tasks:
+        try: gold.setdefault(t.framework, {})[normalized_hash(t.gold)] = t.task_id
+        except SyntaxError: pass
+    checked = 0
+    for p in runs.rglob('prompts.rag-bm25-k5.jsonl'):
+        for pr in read_jsonl(p, Prompt):
+            t = next(t for t in tasks if t.task_id == pr.task_id)
+            assert pr.retrieved and len(pr.retrieved) <= 5
+            for c in pr.retrieved:
+                assert not (c['name'] == t.target and Path(c['path']).name == Path(t.source_path).name), (t.task_id, c)
+                if c['kind'] in ('function', 'method'):
+                    lines = (Path(t.example_dir).parent.parent / 'knowledge_corpus' / c['path']).read_text(encoding='utf-8').splitlines(keepends=True)
+                    try: h = normalized_hash(''.join(lines[c['start'] - 1:c['end']]))
+                    except SyntaxError: continue
+                    assert h not in gold[t.framework], (t.task_id, c, gold[t.framework].get(h))
+                checked += 1
+    assert checked >= 5 * len(tasks) * 0.9

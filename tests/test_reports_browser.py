@@ -50,7 +50,7 @@ def test_every_report_renders_in_a_browser(reports, tmp_path):
     assert dom.returncode == 0 and '<table' in dom.stdout
     parser = Links(); parser.feed(dom.stdout)
     pages = sorted(set(parser.hrefs))
-    assert len(pages) == 2 + 2 * 2 + 2 * 3 * 2, pages  # comparison; parse+prompts per framework; generate+evaluate per model
+    assert len(pages) == 2 + 1 + 2 * 2 + 2 * 3 * 2, pages  # comparison; task list; parse+prompts per framework; generate+evaluate per model
     for href in pages:
         page = (index.parent / href).resolve()
         assert page.exists(), href
@@ -61,6 +61,13 @@ def test_every_report_renders_in_a_browser(reports, tmp_path):
         assert not re.search(r'Uncaught \w*Error', r.stderr), (href, r.stderr[-2000:])
         images = re.findall(r'<img[^>]+src="data:image/png;base64,([^"]{2000,})"', html)
         if href.endswith('06_report.html'): assert len(images) >= 6, (href, len(images))
+    tasks_dom = chromium('--dump-dom', (reports / 'tasks/index.html').as_uri()).stdout
+    parser = Links(); parser.feed(tasks_dom)
+    task_pages = sorted(h for h in set(parser.hrefs) if not h.startswith('..'))
+    assert len(task_pages) == 15, task_pages  # one page per demo task
+    for href in task_pages[::4]:
+        r = chromium('--dump-dom', (reports / 'tasks' / href).resolve().as_uri())
+        assert r.returncode == 0 and 'class="badge' in r.stdout and 'mutants_0' in r.stdout, href
     report = chromium('--dump-dom', (reports / 'comparison/06_report.html').as_uri()).stdout
     assert 'pass@k (bootstrap 95% interval over tasks)' in report and 'mutants_0' in report
 
