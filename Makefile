@@ -32,8 +32,10 @@ REPORTS ?= reports
 demo: $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the offline models -> reports/index.html
 	$(BIN)/codebench run $(foreach m,$(MODELS),-m $(m)) --n 4 --runs $(RUNS) --reports $(REPORTS)
 
-bench: $(VENV)/.dev  ## evaluation throughput: serial fresh-interpreter evaluator vs pool + dedup (+ warm workers)
+bench: $(VENV)/.dev  ## speed: evaluation against the reference evaluator, agent overhead, retrieval (the last two need KOCO_ROOT for real corpora)
 	$(BIN)/python tests/bench_evaluate.py
+	$(BIN)/python tests/bench_agent.py
+	if [ -n "$(KOCO_ROOT)" ]; then $(BIN)/python tests/bench_rag.py; fi
 
 # the real benchmark (opt-in): KOCO_ROOT=<folder holding KOCO-bench-en/ and KOCO-bench-ch/>
 KOCO_FRAMEWORKS ?= verl smolagents raganything open-r1 tensorrt_model_optimizer

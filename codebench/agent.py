@@ -237,6 +237,19 @@ def call_tool(wd:Workdir, name:str, arguments:str, python:str|None=None, shell_t
     except (OSError, ValueError) as e: return f"error: {name}: {type(e).__name__}: {e}", False
 
 # %% ../nbs/14b_agent.ipynb #2fa81dcc
+def _find_def(tree, task:Task) -> tuple:
+    "`(node, owner class name or None)` of the task's definition: by its qualified name (nested classes too), else by name."
+    parts, body, owner = task.target.split('.'), tree.body, None
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        hit = next((n for n in body if getattr(n, 'name', None) == part
+                    and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef) if last else ast.ClassDef)), None)
+        if hit is None: break
+        if last: return hit, owner
+        body, owner = hit.body, hit.name
+    found = _defs_named(tree, task.function_name, task.class_name)
+    return found[0] if found else (None, None)
+
 def extract_answer(task:Task, final:str, stubbed:str) -> tuple:
     "`(code, problem)`: the task's code as the agent left it in `final` (the file), or `('', why)`."
     try: tree = ast.parse(final)
@@ -250,14 +263,13 @@ def extract_answer(task:Task, final:str, stubbed:str) -> tuple:
         while b < min(len(old), len(lines)) - a and old[-1-b] == lines[-1-b]: b += 1
         new = ''.join(lines[a:len(lines) - b])
         return (new, '') if new.strip() and 'raise NotImplementedError' not in new else ('', 'the block was not changed')
-    found = _defs_named(tree, task.function_name, task.class_name)
-    if not found: return '', f"the file has no function {task.target} at the end"
-    node, owner = found[0]
+    node, owner = _find_def(tree, task)
+    if node is None: return '', f"the file has no function {task.target} at the end"
     code = reindent(_segment(lines, node), '')
     try: old = ast.parse(stubbed)
     except SyntaxError: old = ast.Module([], [])
-    was = _defs_named(old, task.function_name, task.class_name)
-    if was and reindent(_segment(stubbed.splitlines(keepends=True), was[0][0]), '') == code: return '', 'the agent left the stub unchanged'
+    was, _ = _find_def(old, task)
+    if was is not None and reindent(_segment(stubbed.splitlines(keepends=True), was), '') == code: return '', 'the agent left the stub unchanged'
     existing = _module_names(old)
     helpers = needed_helpers(tree, node, existing) if owner is None else []
     return ''.join(reindent(_segment(lines, h), '').rstrip('\n') + '\n\n' for h in helpers) + code, ''

@@ -131,3 +131,23 @@ def test_retrieval_never_returns_a_tasks_own_function(lang, tmp_path):
                     assert h not in gold[t.framework], (t.task_id, c, gold[t.framework].get(h))
                 checked += 1
     assert checked >= 5 * len(tasks) * 0.9
+
+
+def test_agent_copies_of_every_example(tmp_path):
+    """The agent's stripped copy of every English example: every task stubbed, the stubbed files parse, no test file left, and
+    the gold written back over a stub reads back as the gold."""
+    import ast
+    from codebench.agent import extract_answer, strip_example
+    from codebench.splice import reindent
+    tasks = parse_benchmark(Path(KOCO) / SETS['en'][0]).tasks
+    by_example = {}
+    for t in tasks: by_example.setdefault(t.example_dir, []).append(t)
+    for i, (ex, ts) in enumerate(by_example.items()):
+        stubbed = strip_example(ts, tmp_path / str(i) / 'repo')
+        assert not list((tmp_path / str(i) / 'repo').rglob('test_*.py')), ex
+        for rel, text in stubbed.items(): ast.parse(text)
+        for t in ts:
+            assert t.gold not in stubbed[t.source_path] or t.kind == 'block', t.task_id
+            if t.kind == 'block': continue
+            code, why = extract_answer(t, Path(t.example_dir, t.source_path).read_text(encoding='utf-8'), stubbed[t.source_path])
+            assert reindent(t.gold, '').strip() in code, (t.task_id, why)
