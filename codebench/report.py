@@ -53,7 +53,7 @@ def passk_table(df:pd.DataFrame, by:tuple=('model',)):
     "A styled table: one row per group, one column per k, `0.43 [0.36–0.58]`."
     long = passk_long(df, by)
     long['cell'] = long.apply(lambda r: f"{r.pass_at_k:.3f} [{r.lo:.2f}–{r.hi:.2f}]", axis=1)
-    wide = long.pivot_table(index=list(by), columns='k', values='cell', aggfunc='first')
+    wide = long.pivot_table(index=list(by), columns='k', values='cell', aggfunc='first', sort=False)  # groups in `passk_long`'s order
     wide.columns = [f'pass@{k}' for k in wide.columns]
     wide['tasks'] = long.groupby(list(by)).tasks.first()
     return wide.style.set_caption('pass@k (bootstrap 95% interval over tasks)')
