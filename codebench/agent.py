@@ -11,6 +11,7 @@ import json
 import os
 import re
 import resource
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -21,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backend import Backend, BackendError, ModelSpec, Request, Sampling, parse_spec
-from .core import Completion, Task
+from .core import Completion, Task, file_part
 from .dataset import Exclusions, corpus_files, strip_tasks
 from .mutate import stub_code
 from .sandbox import _bwrap_argv, bwrap_works, own_python, probe_python
-from .splice import _defs_named, _module_names, _segment, needed_helpers, reindent
+from .splice import _defs_named, _indent_of, _module_names, _segment, needed_helpers, reindent
 
 # %% auto #0
 __all__ = ['MAX_OUTPUT', 'SHELL_MOUNT', 'TOOLS', 'AGENT_INSTRUCTIONS', 'strip_example', 'stripped_corpus', 'ToolError', 'Workdir',
@@ -33,8 +34,6 @@ __all__ = ['MAX_OUTPUT', 'SHELL_MOUNT', 'TOOLS', 'AGENT_INSTRUCTIONS', 'strip_ex
            'Budget', 'Transcript', 'agent_messages', 'run_loop', 'run_external', 'AgentBackend', 'generate']
 
 # %% ../nbs/14b_agent.ipynb #59243e38
-def _indent(line:str) -> str: return line[:len(line) - len(line.lstrip(' \t'))]
-
 def strip_example(
     tasks:list,  # every task of one example
     repo,  # destination: becomes the example's code/ with the tasks stubbed and the tests removed
@@ -50,7 +49,7 @@ def strip_example(
         lines = p.read_text(encoding='utf-8').splitlines(keepends=True)
         for t in sorted({tuple(t.span): t for t in outer if t.source_path == rel}.values(), key=lambda t: -t.span[0]):
             a, b = t.span
-            lines[a-1:b] = reindent(stub_code(t.gold), _indent(lines[a-1])).splitlines(keepends=True)
+            lines[a-1:b] = reindent(stub_code(t.gold), _indent_of(lines[a-1])).splitlines(keepends=True)
         p.write_text(stubbed.setdefault(rel, ''.join(lines)), encoding='utf-8')
     tests = {Path(tp) for t in tasks for tp in t.test_paths}
     for p in sorted(repo.rglob('*.py')):
@@ -352,7 +351,6 @@ def run_loop(client, model:str, messages:list, wd:Workdir, budget:Budget, sampli
 # %% ../nbs/14b_agent.ipynb #38a93633
 def run_external(template:str, wd:Workdir, req:Request, budget:Budget, tr:Transcript) -> Transcript:
     "Run a CLI agent in the workdir; fill and return `tr`."
-    import shlex
     prompt_file = wd.root/'TASK.md'
     prompt_file.write_text('\n\n'.join(m['content'] for m in agent_messages(req)), encoding='utf-8')
     fill = {k: shlex.quote(str(v)) for k, v in dict(repo=wd.root/'repo', workdir=wd.root, corpus=wd.corpus or '', prompt_file=prompt_file,
@@ -371,8 +369,6 @@ def run_external(template:str, wd:Workdir, req:Request, budget:Budget, tr:Transc
     return tr
 
 # %% ../nbs/14b_agent.ipynb #5215cd7a
-def _safe(name:str) -> str: return re.sub(r'[^A-Za-z0-9_.-]+', '_', name)
-
 class AgentBackend(Backend):
     "A tool-calling agent in a stripped copy of the example (`agent:<openai|openrouter spec>`), or a CLI agent (`agent:external`)."
     options = dict(max_turns=int, token_budget=int, wall_seconds=float, concurrency=int, shell_timeout=float, agent_command=str,
@@ -423,8 +419,8 @@ def _corpus(self:AgentBackend, task:Task, tmp:Path) -> Path|None:
     fw = Path(task.example_dir).parent.parent
     with self._lock:
         if fw not in self._corpora:
-            dest = tmp/'corpus'/_safe(fw.name)
-            try: self.cut = stripped_corpus(fw, dest); self._corpora[fw] = dest
+            dest = tmp/'corpus'/file_part(fw.name)
+            try: stripped_corpus(fw, dest); self._corpora[fw] = dest
             except FileNotFoundError: self._corpora[fw] = None  # a framework without a corpus
         return self._corpora[fw]
 AgentBackend._client, AgentBackend._corpus = _client, _corpus
@@ -433,7 +429,7 @@ AgentBackend._client, AgentBackend._corpus = _client, _corpus
 def _one(self:AgentBackend, client, req:Request, sample:int, sampling:Sampling, tmp:Path) -> Completion:
     "One sample: a fresh stripped copy, the conversation, the answer read back, the transcript saved."
     task = req.task
-    root = Path(tempfile.mkdtemp(prefix=f"{_safe(task.name)}.{sample}.", dir=tmp))
+    root = Path(tempfile.mkdtemp(prefix=f"{file_part(task.name)}.{sample}.", dir=tmp))
     try:
         stubbed = strip_example(req.example_tasks or [task], root/'repo')
         wd = Workdir(root, self._corpus(task, tmp) if self.inner else None)
@@ -447,7 +443,7 @@ def _one(self:AgentBackend, client, req:Request, sample:int, sampling:Sampling, 
     usage = dict(prompt_tokens=tr.prompt_tokens, completion_tokens=tr.completion_tokens, seconds=tr.seconds, cost=None,
                  turns=tr.turns, tool_calls=tr.tool_calls, tool_errors=tr.tool_errors, stop=tr.stop)
     if req.out_dir is not None:
-        p = Path(req.out_dir)/'transcripts'/f"{_safe(task.name)}.{sample}.json"
+        p = Path(req.out_dir)/'transcripts'/f"{file_part(task.name)}.{sample}.json"
         p.parent.mkdir(parents=True, exist_ok=True)
         tmpf = p.with_suffix('.tmp'); tmpf.write_text(json.dumps(tr.__dict__, ensure_ascii=False, indent=1), encoding='utf-8'); tmpf.replace(p)
         usage['transcript'] = str(p.relative_to(req.out_dir))

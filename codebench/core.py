@@ -18,8 +18,8 @@ from typing import Callable, Iterable
 
 # %% auto #0
 __all__ = ['VERDICTS', 'Record', 'Task', 'Prompt', 'Completion', 'Result', 'make_task_id', 'JsonlError', 'read_jsonl',
-           'repair_jsonl', 'append_jsonl', 'write_jsonl', 'done_keys', 'model_slug', 'run_name', 'prompts_path',
-           'example_run_dir', 'model_run_dir', 'run_examples', 'demo_root', 'Settings', 'load_settings']
+           'repair_jsonl', 'append_jsonl', 'write_jsonl', 'done_keys', 'model_slug', 'file_part', 'run_name',
+           'prompts_path', 'example_run_dir', 'model_run_dir', 'run_examples', 'demo_root', 'Settings', 'load_settings']
 
 # %% ../nbs/00_core.ipynb #2b2e7879
 class Record:
@@ -219,6 +219,10 @@ def model_slug(spec:str) -> str:
     slug = re.sub(r'[^A-Za-z0-9._+=~-]+', '_', spec).strip('_.')
     if not slug: raise ValueError(f"model spec {spec!r} gives an empty directory name")
     return slug
+
+def file_part(name:str) -> str:
+    "`name` as a piece of a file name: anything but letters, digits, `_`, `.` and `-` becomes `_` (`Class.method`, `a b/c` -> `a_b_c`)."
+    return re.sub(r'[^A-Za-z0-9_.-]+', '_', name)
 
 _CONDITION_RE = re.compile(r'^[a-z0-9][a-z0-9-]*$')
 

@@ -26,7 +26,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .core import (Completion, Record, Result, Task, append_jsonl, model_run_dir, read_jsonl, run_examples, run_name, write_jsonl)
+from .core import (Completion, Record, Result, Task, append_jsonl, file_part, model_run_dir, read_jsonl, run_examples, run_name,
+                            write_jsonl)
 from .mutate import stub_code
 from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, choose_isolation, isolation_of, layout_of, make_workspace, own_python,
                                probe_python, run_tests, sandbox_user)
@@ -66,7 +67,6 @@ class Outcome:
 
 def _first_line(text:str) -> str: return next((l for l in reversed(text.strip().splitlines()) if l.strip()), '')[:300]
 
-def _safe(name:str) -> str: return re.sub(r'[^A-Za-z0-9_.-]+', '_', name)
 
 def judge(
     run:TestRun,
@@ -106,7 +106,7 @@ def _workspace_base() -> Path:
 
 def _run_once(job:Job, env:PythonEnv, link:bool, warm) -> TestRun:
     uid = sandbox_user(job.isolation, env)
-    root = Path(tempfile.mkdtemp(prefix=_safe(job.key)[-12:] + '-', dir=warm.base if warm else _workspace_base()))
+    root = Path(tempfile.mkdtemp(prefix=file_part(job.key)[-12:] + '-', dir=warm.base if warm else _workspace_base()))
     os.chmod(root, 0o711)  # the run's uid must reach its workspace through it
     try:
         try: ws = make_workspace(job.code_dir, root, job.files, link=link and uid is not None, owner=uid, mounted=isolation_of(job.isolation).mounted)
@@ -382,7 +382,7 @@ def compute_census(
                                         limits or Limits(), isolation, env.python)
     gold = {}
     for (exdir, tests), group in todo.items():
-        log = run_dir/'census'/f"{_safe('__'.join(Path(p).stem for p in tests))}.log"
+        log = run_dir/'census'/f"{file_part('__'.join(Path(p).stem for p in tests))}.log"
         key = hashlib.sha256(f"gold:{exdir}:{tests}".encode()).hexdigest()
         gold[key] = (mk(key, group[0][0], {}, log), group)
     executor = executor or LocalExecutor()
@@ -398,7 +398,7 @@ def compute_census(
         c = out[t.task_id]
         s = splice(t, stub_code(t.gold)) if c.ok else None
         if s is not None and s.ok:
-            stubs.append(mk(t.task_id, t, {_code_rel(t.source_path): s.source}, run_dir/'census'/f"stub__{_safe(t.name)}.log"))
+            stubs.append(mk(t.task_id, t, {_code_rel(t.source_path): s.source}, run_dir/'census'/f"stub__{file_part(t.name)}.log"))
     for job, run in tqdm(executor.imap_unordered(fn, stubs), total=len(stubs), desc='stub runs', disable=not progress or not stubs,
                          leave=False):
         _stub_verdict(out[job.key], run)
@@ -504,7 +504,7 @@ def evaluate_completions(
         groups[key].append(c); sources[key] = (task, s.source)
     if new: append_jsonl(results_path, new)
     jobs = [Job(key, task.task_id, str(task.code_dir), {_code_rel(task.source_path): src}, [_code_rel(p) for p in task.test_paths],
-                census[task.task_id].tests, str(log_dir/f"{_safe(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python,
+                census[task.task_id].tests, str(log_dir/f"{file_part(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python,
                 census[task.task_id].rebound)
             for key, (task, src) in sources.items()]
     fn = partial(run_job, warm=pool) if pool and jobs else run_job

@@ -6,15 +6,12 @@
 from __future__ import annotations
 
 import difflib
-import html
 import json
-import re
-import time
 from pathlib import Path
 
 import jinja2
 
-from .core import Completion, Prompt, Result, Task, read_jsonl, run_examples
+from .core import Completion, Prompt, Result, Task, file_part, read_jsonl, run_examples
 from .splice import reindent, splice
 
 # %% auto #0
@@ -120,12 +117,10 @@ def transcript_view(tr:dict) -> dict:
     return {**{k: tr.get(k) for k in ('turns', 'tool_calls', 'tool_errors', 'stop')}, 'events': events}
 
 # %% ../nbs/12c_pages.ipynb #e0d7b0f1
-def _safe(name:str) -> str: return re.sub(r'[^A-Za-z0-9_.-]+', '_', name)
-
 def task_href(task_id:str) -> str:
     "Where a task's page is, relative to the report folder: `tasks/<framework>/<example>/<name>.html`."
     fw, ex, name = task_id.split('/', 2)
-    return f"tasks/{_safe(fw)}/{_safe(ex)}/{_safe(name)}.html"
+    return f"tasks/{file_part(fw)}/{file_part(ex)}/{file_part(name)}.html"
 
 def _census_line(c:dict|None) -> str:
     if c is None: return 'no census yet'
@@ -153,12 +148,12 @@ def _sample(task:Task, c:Completion|None, r:Result, run_dir:Path) -> dict:
     tr = None
     if c and c.usage.get('transcript') and (run_dir/c.usage['transcript']).exists():
         tr = transcript_view(json.loads((run_dir/c.usage['transcript']).read_text(encoding='utf-8')))
-    failing = [(t, m or o) for t, o in r.tests.items() if o != 'passed' for m in [r.messages.get(t, '')]]
+    failing = [(t, r.messages.get(t) or o) for t, o in r.tests.items() if o != 'passed']
     return dict(sample=r.sample, verdict=r.verdict, pass_ratio=r.pass_ratio, detail=r.detail, diff=diff, same=same, text=text or '(empty)',
                 failing=failing[:20], log=r.log_path if r.verdict != 'pass' else '', transcript=tr,
                 finish=(c.finish_reason if c and c.finish_reason not in ('', 'stop') else ''), usage=_usage(c.usage) if c else '')
 
-def _example_pages(fw:str, ex:str, d:Path, out:Path, models:list|None, title:str) -> dict:
+def _example_pages(fw:str, ex:str, d:Path, out:Path, models:list|None) -> dict:
     tasks = read_jsonl(d/'tasks.jsonl', Task)
     census = {c['task_id']: c for c in read_jsonl(d/'census.jsonl')}
     prompts = _prompts(d)
@@ -171,7 +166,7 @@ def _example_pages(fw:str, ex:str, d:Path, out:Path, models:list|None, title:str
         for name in data:
             comps, results = data[name]
             samples = [_sample(t, comps.get((t.task_id, r.sample)), r, d/name) for r in sorted(results, key=lambda r: r.sample) if r.task_id == t.task_id]
-            rs.append(dict(name=name, anchor=_safe(name), samples=samples, passed=sum(s['verdict'] == 'pass' for s in samples)))
+            rs.append(dict(name=name, anchor=file_part(name), samples=samples, passed=sum(s['verdict'] == 'pass' for s in samples)))
         ps = [dict(condition=cond, messages=p[t.task_id].messages, chunks=p[t.task_id].retrieved, hit=p[t.task_id].retrieval.get('hit'))
               for cond, p in prompts if t.task_id in p]
         page = out.parent/task_href(t.task_id)
@@ -193,7 +188,7 @@ def write_task_pages(
     "Write a drill-down page per task and the task list; return `tasks/index.html`."
     out = Path(reports)/'tasks'
     out.mkdir(parents=True, exist_ok=True)
-    examples = [_example_pages(fw, ex, d, out, models, title) for fw, ex, d in run_examples(runs)]
+    examples = [_example_pages(fw, ex, d, out, models) for fw, ex, d in run_examples(runs)]
     index = out/'index.html'
     index.write_text(TASKS.render(title=title, css=CSS, examples=examples), encoding='utf-8')
     return index

@@ -152,8 +152,7 @@ def study_conditions(
         out['agent'] = f"agent:{base}" + (f",{agent}" if isinstance(agent, str) else '')
     if lora: out['+LoRA'] = lora
     if sft: out['+SFT'] = sft
-    for label, spec in out.items():
-        if label != 'base' and label != '+RAG': parse_spec(spec)
+    for spec in filter(None, (lora, sft)): parse_spec(spec)
     return out
 
 def run_study(

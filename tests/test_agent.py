@@ -42,18 +42,24 @@ def scripted_agent(tasks):
     return answer
 
 
-def test_agent_reads_greps_edits_finishes_and_is_evaluated(ppo_runs):
-    tasks = read_jsonl(ppo_runs / 'minirl/ppo_step/tasks.jsonl', Task)
-    server = FakeOpenAI(answer=scripted_agent(tasks))
-    spec = f'agent:openai:tiny@{server.url},max_turns=12'
+def generate_against(runs, answer, spec_tail, *args):
+    "Run `codebench generate` for `agent:<server>,<spec_tail>` against a scripted server; return (spec, the run's directory, the server)."
+    server = FakeOpenAI(answer=answer)
+    spec = f'agent:openai:tiny@{server.url},{spec_tail}'
     try:
-        r = run_cli('generate', ppo_runs, '-m', spec, '--n', '2', '--concurrency', '3')
+        r = run_cli('generate', runs, '-m', spec, *args)
         assert r.returncode == 0, r.stderr
     finally:
         server.close()
+    (run,) = runs.glob('minirl/ppo_step/agent_*')
+    return spec, run, server
+
+
+def test_agent_reads_greps_edits_finishes_and_is_evaluated(ppo_runs):
+    tasks = read_jsonl(ppo_runs / 'minirl/ppo_step/tasks.jsonl', Task)
+    spec, run, server = generate_against(ppo_runs, scripted_agent(tasks), 'max_turns=12', '--n', '2', '--concurrency', '3')
     assert len(server.requests) == len(tasks) * 2 * 8  # 8 turns per conversation
     assert all(q['tools'] and q['model'] == 'tiny' for q in server.requests)
-    (run,) = ppo_runs.glob('minirl/ppo_step/agent_*')
     comps = read_jsonl(run / 'completions.jsonl', Completion)
     assert len(comps) == len(tasks) * 2
     for c in comps:
@@ -77,14 +83,8 @@ def test_agent_reads_greps_edits_finishes_and_is_evaluated(ppo_runs):
 
 @pytest.mark.parametrize('option,stop,turns', [('max_turns=3', 'max_turns', 3), ('token_budget=50', 'token_budget', 2)])
 def test_runaway_agent_stops_at_its_budget(ppo_runs, option, stop, turns):
-    server = FakeOpenAI(answer=lambda req, i: {'content': '', 'tool_calls': [_call(0, 'list_files', {})]})
-    spec = f'agent:openai:tiny@{server.url},{option}'
-    try:
-        r = run_cli('generate', ppo_runs, '-m', spec, '--n', '1', '-e', 'ppo_step')
-        assert r.returncode == 0, r.stderr
-    finally:
-        server.close()
-    (run,) = ppo_runs.glob('minirl/ppo_step/agent_*')
+    spec, run, _ = generate_against(ppo_runs, lambda req, i: {'content': '', 'tool_calls': [_call(0, 'list_files', {})]}, option,
+                                    '--n', '1', '-e', 'ppo_step')
     comps = read_jsonl(run / 'completions.jsonl', Completion)
     assert comps and all(c.finish_reason == f'{stop}: the agent left the stub unchanged' and c.text == '' for c in comps)
     assert all(c.usage['turns'] == turns and c.usage['stop'] == stop for c in comps)
