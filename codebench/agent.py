@@ -400,7 +400,7 @@ class AgentBackend(Backend):
             self.inner = None; return
         from codebench.api import OpenAIBackend
         self.inner = OpenAIBackend(parse_spec(spec.name), max_retries=max_retries, env=env)
-        self._corpora, self._lock = {}, threading.Lock()
+        self._corpora = {}
 
 # %% ../nbs/14b_agent.ipynb #307bd564
 def _client(self:AgentBackend):
@@ -414,15 +414,16 @@ def _client(self:AgentBackend):
         raise BackendError(f"model {self.inner.spec.name!r} is not served by {self.inner.base_url}; it serves e.g.: {', '.join(served[:5])}")
     return client
 
+_AST_LOCK = threading.Lock()  # CPython 3.11's `ast` is not thread-safe (gh-106905: "AST constructor recursion depth mismatch")
+
 def _corpus(self:AgentBackend, task:Task, tmp:Path) -> Path|None:
-    "The stripped corpus of the task's framework, made once."
+    "The stripped corpus of the task's framework, made once (call it holding `_AST_LOCK`)."
     fw = Path(task.example_dir).parent.parent
-    with self._lock:
-        if fw not in self._corpora:
-            dest = tmp/'corpus'/file_part(fw.name)
-            try: stripped_corpus(fw, dest); self._corpora[fw] = dest
-            except FileNotFoundError: self._corpora[fw] = None  # a framework without a corpus
-        return self._corpora[fw]
+    if fw not in self._corpora:
+        dest = tmp/'corpus'/file_part(fw.name)
+        try: stripped_corpus(fw, dest); self._corpora[fw] = dest
+        except FileNotFoundError: self._corpora[fw] = None  # a framework without a corpus
+    return self._corpora[fw]
 AgentBackend._client, AgentBackend._corpus = _client, _corpus
 
 # %% ../nbs/14b_agent.ipynb #f1056d6c
@@ -431,13 +432,14 @@ def _one(self:AgentBackend, client, req:Request, sample:int, sampling:Sampling, 
     task = req.task
     root = Path(tempfile.mkdtemp(prefix=f"{file_part(task.name)}.{sample}.", dir=tmp))
     try:
-        stubbed = strip_example(req.example_tasks or [task], root/'repo')
-        wd = Workdir(root, self._corpus(task, tmp) if self.inner else None)
+        with _AST_LOCK:  # the conversations run concurrently; the parsing around them, one at a time
+            stubbed = strip_example(req.example_tasks or [task], root/'repo')
+            wd = Workdir(root, self._corpus(task, tmp) if self.inner else None)
         tr = Transcript(task.task_id, sample, self.spec.spec, file=task.source_path.replace('code/', 'repo/', 1))
         if self.inner: run_loop(client, self.inner.spec.name, agent_messages(req), wd, self.budget, sampling, tr, self.python, self.shell_timeout)
         else: run_external(self.command, wd, req, self.budget, tr)
         final = (root/'repo'/Path(task.source_path).relative_to('code'))
-        code, tr.problem = extract_answer(task, final.read_text(encoding='utf-8') if final.exists() else '', stubbed.get(task.source_path, ''))
+        with _AST_LOCK: code, tr.problem = extract_answer(task, final.read_text(encoding='utf-8') if final.exists() else '', stubbed.get(task.source_path, ''))
         if not final.exists(): tr.problem = f"the agent deleted {tr.file}"
     finally: shutil.rmtree(root, ignore_errors=True)
     usage = dict(prompt_tokens=tr.prompt_tokens, completion_tokens=tr.completion_tokens, seconds=tr.seconds, cost=None,
