@@ -127,8 +127,11 @@ def run_chain(
     backend_args:dict|None=None,  # backend options for generate (concurrency, agent_command, ...)
     links:list=(),  # more (name, href) links for the landing page
     extra_stages:list=(),  # (stage notebook, output path under `reports`, parameters, failure key), run after the comparison
+    unsafe_no_sandbox:bool=False,  # without bubblewrap, run the answers anyway (resource limits only); every report says so
 ) -> ChainResult:
     "Execute the stage notebooks for every framework and model, render HTML, write reports/index.html."
+    from codebench.sandbox import choose_isolation
+    choose_isolation(unsafe_no_sandbox)  # no sandbox, no run: refused here, before any notebook starts
     t0 = time.perf_counter()
     root = Path(root) if root else demo_root()
     runs, reports = Path(runs).resolve(), Path(reports).resolve()
@@ -157,7 +160,8 @@ def run_chain(
             common = dict(runs=str(runs), model=spec, framework=fw, example=example, condition=cond)
             stage('03_generate.ipynb', md/'03_generate.ipynb', dict(common, n=n, temperature=temperature, top_p=top_p,
                                                                     max_tokens=max_tokens, backend_args=backend_args or {}), f'{fw}/{m}') and \
-            stage('04_evaluate.ipynb', md/'04_evaluate.ipynb', dict(common, jobs=jobs, timeout=timeout, env=env), f'{fw}/{m}')
+            stage('04_evaluate.ipynb', md/'04_evaluate.ipynb', dict(common, jobs=jobs, timeout=timeout, env=env,
+                                                                    unsafe_no_sandbox=unsafe_no_sandbox), f'{fw}/{m}')
     say('comparison:')
     comp = reports/'comparison'
     summary = None

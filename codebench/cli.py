@@ -119,6 +119,8 @@ def _generate_args(sp, s):
     sp.add_argument('--concurrency', type=int, default=8, help='API and agent models: requests in flight at once')
     sp.add_argument('--agent-command', default='', metavar='TEMPLATE',
                     help="agent:external: your CLI agent's command, run in the stripped copy; placeholders {repo} {file} {function} {prompt_file} {corpus} {workdir}")
+    sp.add_argument('--no-wait', dest='wait', action='store_false',
+                    help='refuse, instead of waiting, when another codebench is writing the same model run')
     _filters(sp)
 
 def _spec_help() -> str:
@@ -134,7 +136,7 @@ def cmd_generate(args) -> int:
     for model in args.model:
         added = generate(args.runs, model, Sampling(args.n, args.temperature, args.top_p, args.max_tokens), framework=args.framework,
                          example=args.example, backend_args=dict(concurrency=args.concurrency, agent_command=args.agent_command),
-                         condition=args.prompts)
+                         condition=args.prompts, wait=args.wait)
         print(f"{run_name(model, args.prompts)}: {sum(added.values())} new completions in {len(added)} examples")
     return 0
 
@@ -144,7 +146,11 @@ def _eval_options(sp, s):
     sp.add_argument('--jobs', '-j', type=int, default=None, help='concurrent sandboxed test runs (default: number of cores)')
     sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
     sp.add_argument('--memory-mb', type=int, default=4096, help='memory a test run may allocate (RLIMIT_DATA)')
-    sp.add_argument('--require-sandbox', action='store_true', help='refuse to run tests without bubblewrap')
+    sp.add_argument('--unsafe-no-sandbox', action='store_true',
+                    help='run the answers even without bubblewrap, with resource limits only (never as root); every report says so')
+    sp.add_argument('--require-sandbox', action='store_true', help=argparse.SUPPRESS)  # the default now; kept so old scripts still run
+    sp.add_argument('--no-wait', dest='wait', action='store_false',
+                    help='refuse, instead of waiting, when another codebench is writing the same model run')
     sp.add_argument('--no-warm', dest='warm', action='store_false',
                     help='a fresh interpreter per test run instead of warm workers (pre-imported test dependencies, a fork per run)')
     sp.add_argument('--env', action='append', metavar='SPEC',
@@ -204,9 +210,9 @@ def cmd_evaluate(args) -> int:
     from codebench.koco import export_koco_results
     envs = EnvMap(args.env, runs=args.runs)
     for model in args.model:
-        out = evaluate(args.runs, model, jobs=args.jobs, limits=_limits(args), require_sandbox=args.require_sandbox, framework=args.framework,
+        out = evaluate(args.runs, model, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox, framework=args.framework,
                        example=args.example, warm=args.warm, envs=envs, rerun=args.rerun, fresh_census=args.fresh_census,
-                       condition=args.prompts)
+                       condition=args.prompts, wait=args.wait)
         print(f"\n{run_name(model, args.prompts)}\n" + _table(_metrics_table(out)))
         errors = sum(m['harness_errors']['count'] for m in out.values())
         if errors: print(f"{errors} run(s) failed for the harness (verdict 'error', not scored; logs in <model>/logs/); "
@@ -233,7 +239,7 @@ def cmd_validate(args) -> int:
     from codebench.envs import EnvMap
     from codebench.validate import validate_benchmark
     df = validate_benchmark(args.root, args.out, framework=args.framework, example=args.example, n_mutants=args.mutants, seed=args.seed,
-                            weak_below=args.weak_below, jobs=args.jobs, limits=_limits(args), require_sandbox=args.require_sandbox,
+                            weak_below=args.weak_below, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox,
                             warm=args.warm, envs=EnvMap(args.env, runs=args.out, root=args.root), fresh_census=args.fresh_census)
     print(_table(df[['task_id', 'gold', 'census_tests', 'stub', 'killed', 'mutants', 'mutation_score']].round(2)))
     weak = df[df.weak]
@@ -276,6 +282,7 @@ def _run_args(sp, s):
     sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
     sp.add_argument('--title', default='codebench report', help='title of the index page and report')
     sp.add_argument('--env', action='append', metavar='SPEC', help="the tests' interpreter (see `evaluate --help`)")
+    sp.add_argument('--unsafe-no-sandbox', action='store_true', help='run the answers even without bubblewrap (see `evaluate --help`)')
 
 @command('run', 'the whole chain with papermill -> reports/index.html', _run_args)
 def cmd_run(args) -> int:
@@ -285,7 +292,7 @@ def cmd_run(args) -> int:
     from codebench.chain import run_chain
     r = run_chain(args.model, args.benchmark or args.root, frameworks=args.framework, example=args.example, n=args.n, ks=args.k,
                   runs=args.runs, reports=args.reports, no_input=args.no_input, jobs=args.jobs, timeout=args.timeout, title=args.title,
-                  env=args.env)
+                  env=args.env, unsafe_no_sandbox=args.unsafe_no_sandbox)
     print(f"\n{len(r.notebooks)} notebooks in {r.seconds:.1f} s; {len(r.failures)} failed")
     for k, err in r.failures.items(): print(f"failed: {k}: {err}", file=sys.stderr)
     print(r.index)
@@ -312,6 +319,7 @@ def _study_args(sp, s):
     sp.add_argument('--concurrency', type=int, default=8, help='API and agent models: requests in flight at once')
     sp.add_argument('--title', default='codebench study', help='title of the index page and the study report')
     sp.add_argument('--env', action='append', metavar='SPEC', help="the tests' interpreter (see `evaluate --help`)")
+    sp.add_argument('--unsafe-no-sandbox', action='store_true', help='run the answers even without bubblewrap (see `evaluate --help`)')
 
 @command('study', 'one base model under several conditions, compared task by task -> reports/study/10_study.html', _study_args)
 def cmd_study(args) -> int:
@@ -323,7 +331,7 @@ def cmd_study(args) -> int:
     r = run_study(args.base, rag=None if args.rag == 'none' else args.rag, top_k=args.top_k, agent=args.agent, lora=args.lora, sft=args.sft,
                   root=args.benchmark or args.root, frameworks=args.framework, example=args.example, n=args.n, runs=args.runs,
                   reports=args.reports, title=args.title, jobs=args.jobs, timeout=args.timeout, env=args.env,
-                  backend_args=dict(concurrency=args.concurrency))
+                  backend_args=dict(concurrency=args.concurrency), unsafe_no_sandbox=args.unsafe_no_sandbox)
     print(f"\n{len(r.notebooks)} notebooks in {r.seconds:.1f} s; {len(r.failures)} failed")
     for k, err in r.failures.items(): print(f"failed: {k}: {err}", file=sys.stderr)
     print(Path(args.reports).resolve()/'study'/'10_study.html')
