@@ -157,7 +157,7 @@ def cut_unfinished(
     code = reindent(code, '')
     lines = code.splitlines(keepends=True)
     starts = _starts(code)
-    if not starts: return '', 1, code
+    if not starts: return '', len(code) - len(code.lstrip('\n')) + 1, code
     s, head = starts[_decorated(lines, starts, len(starts) - 1)], starts[-1]
     if re.match(r'\s*class\s', lines[head-1]):
         body = [l for l in lines[head:] if l.strip() and not l.lstrip().startswith('#')]
@@ -262,12 +262,13 @@ def is_constant(
 
 # %% ../nbs/03_splice.ipynb #8091a2b3
 def _pool(stmts:list, imported:set, skip:set) -> dict:
-    "Name -> the statement that binds it last (what Python would bind), among the answer's helper candidates."
+    "Name -> the statements that bind it: the last def, class or constant (what Python binds), or every import of it (`import a.b`, `import a.c`)."
     pool = {}
     for s in stmts:
         if isinstance(s, (ast.Assign, ast.AnnAssign)) and not is_constant(s, imported): continue
-        for n in _defined_names(s):
-            if n not in skip: pool[n] = s
+        imp = isinstance(s, (ast.Import, ast.ImportFrom))
+        for n in _defined_names(s) - skip:
+            pool[n] = [*pool.get(n, []), s] if imp and all(isinstance(p, (ast.Import, ast.ImportFrom)) for p in pool.get(n, [])) else [s]
     return pool
 
 def _closure(tree, target, existing:set, more:list=(), methods:dict|None=None) -> tuple:
@@ -280,8 +281,8 @@ def _closure(tree, target, existing:set, more:list=(), methods:dict|None=None) -
     while todo:
         node = todo.pop()
         for n in sorted(free_names(node) - existing):
-            s = pool.get(n)
-            if s is not None and not any(s is k for k in keep): keep.append(s); todo.append(s)
+            for s in pool.get(n, []):
+                if not any(s is k for k in keep): keep.append(s); todo.append(s)
         for a in sorted(self_attrs(node)) if methods and isinstance(node, _FUNC) else []:
             m = methods.get(a)
             if m is not None and m is not target and not any(m is k for k in meths): meths.append(m); todo.append(m)
@@ -335,24 +336,20 @@ def source_context(
 # %% ../nbs/03_splice.ipynb #c3d4e5f6
 @dataclass
 class _Run:
-    "A run of code as read: its code (dedented when needed), tree or error, and the unfinished statement cut from its end."
+    "A run of code as read: its code (blank lines above, so line numbers are the answer's; dedented when needed), tree or error."
     seg: Segment
     code: str = ''
     tree: ast.Module|None = None
     error: SyntaxError|None = None
-    dropped: str = ''
+    dropped: str = ''  # the unfinished statement cut from the end of a cut run
     dropped_line: int = 0  # its line in the answer
 
 def _read(seg:Segment) -> _Run:
-    r = _Run(seg, seg.text)
-    if seg.cut:
-        kept, line, r.dropped = cut_unfinished(seg.text)
-        r.code, r.dropped_line = kept, seg.start + line - 1
+    r = _Run(seg, '\n' * (seg.start - 1) + seg.text)
+    if seg.cut: r.code, r.dropped_line, r.dropped = cut_unfinished(r.code)
     try: r.code, r.tree = _parse(r.code)
     except SyntaxError as e: r.error = e
     return r
-
-def _line(r:_Run, n:int) -> int: return r.seg.start + n - 1
 
 def _segment(code_lines:list, node) -> str:
     start = min([d.lineno for d in getattr(node, 'decorator_list', [])] + [node.lineno])
@@ -364,15 +361,18 @@ def _defines(text:str, name:str) -> bool: return re.search(rf'(?m)^\s*(?:async\s
 
 _DEF_RE = re.compile(r'^\s*(?:@.*\n\s*)*(?:async\s+)?(?:def|class)\s+(\w+)')
 
-def _cut_note(r:_Run) -> str:
-    m = _DEF_RE.match(r.dropped)
-    where = f"inside `{m[1]}` (line {r.dropped_line})" if m else f"in the statement at line {r.dropped_line}"
+def _cut_note(r:_Run, name:str='') -> str:
+    "Where the answer was cut: inside the function `name` if the unfinished part defines it (the last such def), else its first def or class."
+    m = list(re.finditer(rf'(?m)^[ \t]*(?:async\s+)?def\s+({re.escape(name)})\b', r.dropped))[-1:] if name else []
+    m = m[0] if m else _DEF_RE.match(r.dropped)
+    line = r.dropped_line + r.dropped[:m.start(1)].count('\n') if m else r.dropped_line
+    where = f"inside `{m[1]}` (line {line})" if m else f"in the statement at line {line}"
     return f"the answer was cut at the token limit {where}"
 
 def _syntax_error(r:_Run) -> Splice:
     e = r.error
     cut = '; the answer was cut at the token limit' if r.seg.cut else ''
-    return Splice(False, 'syntax-error', f"line {_line(r, e.lineno or 1)}: {e.msg}{cut}", code=r.code, truncated=r.seg.cut)
+    return Splice(False, 'syntax-error', f"line {e.lineno or r.seg.start}: {e.msg}{cut}", code=r.seg.text, truncated=r.seg.cut)
 
 # %% ../nbs/03_splice.ipynb #d4e5f6a7
 @dataclass
@@ -397,23 +397,29 @@ def _extract(task:Task, text:str, finish_reason:str, ctx:Context) -> _Answer:
     if task.kind == 'block':
         r = coded[0]
         if r.error is not None: return _Answer(_syntax_error(r))
-        if _has_code(r.dropped): return _Answer(Splice(False, 'syntax-error', _cut_note(r), code=r.code, truncated=True))
-        return _Answer(Splice(True, code=r.code, truncated=truncated), text=r.code)
+        if _has_code(r.dropped): return _Answer(Splice(False, 'syntax-error', _cut_note(r), code=r.seg.text, truncated=True))
+        return _Answer(Splice(True, code=r.code.lstrip('\n'), truncated=truncated), text=r.code.lstrip('\n'))
     name, cls = task.function_name, task.class_name
     cands = [(d, i, r) for i, r in enumerate(runs) if r.tree is not None for d in _defs(r.tree, name)]
-    shown = next((r for r in runs if (r.error is not None and _defines(r.code, name)) or _defines(r.dropped, name)), None)
+    owner = re.compile(rf'\s*(?:@.*\n\s*)*class\s+{re.escape(cls.rsplit(".", 1)[-1])}\b') if cls else None
+    shown = next((r for r in runs if (r.error is not None and _defines(r.code, name)) or _defines(r.dropped, name)
+                  or (owner is not None and owner.match(r.dropped))), None)  # broken, or cut short (its class too: the method may be next)
     if cands and not (shown is not None and all(is_stub(d[0]) for d, _, _ in cands)):
         chosen = min(cands, key=lambda c: _def_rank(c[0], cls, c[1]))
-        note = [_choice_note(chosen, cands)] if len(cands) > 1 else []
-        return _assemble(task, ctx, chosen, [x for x in runs if x is not chosen[2] and x.tree is not None], note, len(cands), truncated)
+        rivals = [c for c in cands if c[0][2] == chosen[0][2]]  # a def nested in the chosen one is part of it
+        note = [_choice_note(chosen, rivals)] if len(rivals) > 1 else []
+        note += [f"another definition does not parse (line {r.error.lineno or r.seg.start}: {r.error.msg})"
+                 for r in runs if r.error is not None and _defines(r.code, name)][:1]
+        return _assemble(task, ctx, chosen, [x for x in runs if x is not chosen[2] and x.tree is not None], note, len(rivals), truncated)
     if shown is not None:  # the function is there, but broken or cut short
         if shown.error is not None and _defines(shown.code, name): return _Answer(_syntax_error(shown))
-        return _Answer(Splice(False, 'syntax-error', _cut_note(shown), code=shown.dropped, truncated=True))
+        before = '' if _defines(shown.dropped, name) else f", before it defines `{name}`"
+        return _Answer(Splice(False, 'syntax-error', _cut_note(shown, name) + before, code=shown.dropped, truncated=True))
     parsed = [r for r in coded if r.tree is not None and r.tree.body]
     if parsed:
         defs = sorted({n.name for r in parsed for n in ast.walk(r.tree) if isinstance(n, _FUNC)})
         return _Answer(Splice(False, 'wrong-name', f"no function `{name}` in the completion" + (f"; it defines {', '.join(defs)}" if defs else ''),
-                              code=parsed[0].code, truncated=truncated))
+                              code=parsed[0].seg.text, truncated=truncated))
     r = coded[0]
     if r.error is not None: return _Answer(_syntax_error(r))
     return _Answer(Splice(False, 'syntax-error', _cut_note(r), code=r.dropped, truncated=True))
@@ -425,16 +431,18 @@ def _choice_note(chosen, cands:list) -> str:
     later = [c for c in same if c[0][0].lineno > node.lineno]
     why = ('the last one with a body; the later ' + ('one is a stub' if len(later) == 1 else 'ones are stubs') if later
            else 'the one Python binds' if same else 'the first run of code that defines it' + ('' if is_stub(node) else ' with a body'))
-    return f"{len(cands)} definitions of `{node.name}`: took the one at line {_line(r, node.lineno)} ({why})"
+    return f"{len(cands)} definitions of `{node.name}`: took the one at line {node.lineno} ({why})"
 
 # %% ../nbs/03_splice.ipynb #e5f6a7b8
 def _owner_of(tree, node): return next((c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and any(n is node for n in c.body)), None)
 
 def _compiles(text:str, line:int, method:bool) -> str:
-    "'' if this piece of the answer compiles (a method: inside a class), else 'line N: message' (N: line of the answer)."
-    code = 'class _:\n' + reindent(text, '    ') if method else reindent(text, '')
+    "'' if this piece of the answer, which starts at `line`, compiles (a method: inside a class), else 'line N: message'."
+    code = reindent(text, '    ' if method else '')
+    pad = max(line - 1 - method, 0)  # blank lines above: the line numbers of errors are the answer's
+    code = '\n' * pad + ('class _:\n' if method else '') + code
     try: compile(code, '<answer>', 'exec', dont_inherit=True)
-    except SyntaxError as e: return f"line {line + (e.lineno or 1) - 1 - method}: {e.msg}"
+    except SyntaxError as e: return f"line {(e.lineno or 1) + (line - 1 - method - pad)}: {e.msg}"
     except ValueError as e: return f"line {line}: {e}"
     return ''
 
@@ -451,7 +459,7 @@ def _assemble(task:Task, ctx:Context, chosen, others:list, notes:list, ndefs:int
     home = {id(s): x for x in others for s in x.tree.body}
     helpers, methods = _closure(r.tree, node, ctx.names, [s for x in others for s in x.tree.body], members)
     src = lambda s: _segment(home[id(s)].code.splitlines(keepends=True) if id(s) in home else lines, s)
-    at = lambda s: _line(home.get(id(s), r), min([d.lineno for d in getattr(s, 'decorator_list', [])] + [s.lineno]))
+    at = lambda s: min([d.lineno for d in getattr(s, 'decorator_list', [])] + [s.lineno])
     for piece, in_class in [(node, method), *[(h, False) for h in helpers], *[(m, True) for m in methods]]:
         err = _compiles(src(piece), at(piece), in_class)
         if err:
@@ -463,7 +471,7 @@ def _assemble(task:Task, ctx:Context, chosen, others:list, notes:list, ndefs:int
     msrc = [reindent(src(m), '').rstrip('\n') + '\n' for m in methods]
     text = _segment(lines, node)
     code = ''.join(h + '\n' for h in hsrc) + reindent(text, '').rstrip('\n') + '\n' + ''.join('\n' + m for m in msrc)
-    res = Splice(True, detail='; '.join(notes), code=code, helpers=[n for h in helpers for n in sorted(_defined_names(h))],
+    res = Splice(True, detail='; '.join(notes), code=code, helpers=list(dict.fromkeys(n for h in helpers for n in sorted(_defined_names(h)))),
                  methods=[m.name for m in methods], line=at(node), defs=ndefs, truncated=truncated)
     return _Answer(res, node, text, hsrc, msrc)
 
