@@ -17,7 +17,8 @@ from .core import Task
 
 # %% auto #0
 __all__ = ['string_lines', 'reindent', 'is_prose', 'Segment', 'code_segments', 'cut_unfinished', 'is_stub', 'free_names',
-           'self_attrs', 'is_constant', 'needed_helpers', 'Splice', 'Context', 'source_context', 'extract', 'splice']
+           'self_attrs', 'is_constant', 'needed_helpers', 'Splice', 'Context', 'source_context', 'task_decorators',
+           'extract', 'splice']
 
 # %% ../nbs/03_splice.ipynb #6ebc9de8
 def string_lines(code:str) -> set:
@@ -332,6 +333,21 @@ def source_context(
     cls = task.class_name.rsplit('.', 1)[-1] if task.class_name else None
     meths = {n.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and c.name == cls for n in c.body if isinstance(n, _FUNC)}
     return Context(_module_names(tree), meths)
+
+# %% ../nbs/03_splice.ipynb #1d0e9f8a
+def task_decorators(
+    task:Task,
+    source:str|None=None,  # the task's source file (default: read it; none when it cannot be read)
+) -> list:
+    "The decorators of the task's definition, as written in its source file (`@register(\"x\")`...)."
+    if task.kind == 'block': return []
+    try:
+        if source is None: source = Path(task.example_dir, task.source_path).read_text(encoding='utf-8')
+        tree = ast.parse(source)
+    except (OSError, SyntaxError, ValueError): return []
+    a, b = task.span
+    fn = next((n for n in ast.walk(tree) if isinstance(n, _FUNC) and n.name == task.function_name and a <= n.lineno <= b), None)
+    return ['@' + ast.get_source_segment(source, d) for d in fn.decorator_list] if fn else []
 
 # %% ../nbs/03_splice.ipynb #c3d4e5f6
 @dataclass
