@@ -203,13 +203,14 @@ def cmd_evaluate(args) -> int:
     from codebench.envs import EnvMap
     from codebench.evaluate import evaluate
     from codebench.koco import export_koco_results
+    from codebench.core import model_run_dir
     from codebench.metrics import rewrite_metrics
     envs = EnvMap(args.env, runs=args.runs)
     for model in args.model:
         out = evaluate(args.runs, model, jobs=args.jobs, limits=_limits(args), require_sandbox=args.require_sandbox, framework=args.framework,
                        example=args.example, warm=args.warm, envs=envs, rerun=args.rerun, fresh_census=args.fresh_census,
                        condition=args.prompts)
-        if args.include_weak: out = {d: rewrite_metrics(d, include_weak=True) for d in out}
+        if args.include_weak: out = {d: rewrite_metrics(model_run_dir(args.runs, d.parent.name, d.name, run_name(model, args.prompts)), True) for d in out}
         print(f"\n{run_name(model, args.prompts)}\n" + _table(_metrics_table(out)))
         errors = sum(m['harness_errors']['count'] for m in out.values())
         if errors: print(f"{errors} run(s) failed for the harness (verdict 'error', not scored; logs in <model>/logs/); "
