@@ -171,6 +171,7 @@ def _evaluate_args(sp, s):
     sp.add_argument('--koco', action='store_true', help="also write the reference tool's _result.jsonl and _result.metrics.json")
     sp.add_argument('--rerun', choices=RERUN, default='error',
                     help="judge again: error (runs that failed for the harness), fail (every result that is not a pass), or all")
+    sp.add_argument('--include-weak', action='store_true', help='count weak tasks (a stub passes them) in the headline metrics too (default: they are reported apart)')
     _eval_options(sp, s)
 
 # %% ../nbs/90_cli.ipynb #4cbacc24
@@ -212,7 +213,7 @@ def cmd_evaluate(args) -> int:
     for model in args.model:
         out = evaluate(args.runs, model, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox, framework=args.framework,
                        example=args.example, warm=args.warm, envs=envs, rerun=args.rerun, fresh_census=args.fresh_census,
-                       condition=args.prompts, wait=args.wait)
+                       condition=args.prompts, wait=args.wait, include_weak=args.include_weak)
         print(f"\n{run_name(model, args.prompts)}\n" + _table(_metrics_table(out)))
         errors = sum(m['harness_errors']['count'] for m in out.values())
         if errors: print(f"{errors} run(s) failed for the harness (verdict 'error', not scored; logs in <model>/logs/); "
@@ -253,16 +254,18 @@ def cmd_validate(args) -> int:
 def _aggregate_args(sp, s):
     sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory (env OUTPUT_DIR)')
     sp.add_argument('--out', '-o', required=True, help='directory for the CSV files')
+    sp.add_argument('--include-weak', action='store_true', help='count weak tasks (a stub passes them) in the tables too; weak.csv has them apart always')
 
 @command('aggregate', 'metrics across examples, models and frameworks (CSV)', _aggregate_args)
 def cmd_aggregate(args) -> int:
     """Aggregate every evaluated example under RUNS: per example, per model across examples (models.csv) and per model across
     frameworks (frameworks.csv), with bootstrap 95% intervals of pass@k."""
     from codebench.metrics import aggregate
-    tables = aggregate(args.runs, args.out)
+    tables = aggregate(args.runs, args.out, include_weak=args.include_weak)
     cols = lambda t: [c for c in t.columns if not c.endswith('_ci95')]
     print(_table(tables['frameworks'][cols(tables['frameworks'])].round(3)))
-    print(f"\nper_example.csv, models.csv, frameworks.csv, aggregate.json -> {args.out}")
+    print(f"\n{'weak tasks included' if args.include_weak else 'scoreable tasks that are not weak'}; "
+          f"per_example.csv, models.csv, frameworks.csv, weak.csv, aggregate.json -> {args.out}")
     return 0
 
 # %% ../nbs/90_cli.ipynb #8000723d

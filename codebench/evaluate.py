@@ -653,7 +653,7 @@ def evaluate_completions(
         if task is None: raise ValueError(f"completion for unknown task {c.task_id!r} (sample {c.sample})")
         cen = census[c.task_id]
         if not cen.ok: continue  # broken task: reported, never scored
-        s = splice(task, c.text)
+        s = splice(task, c.text, finish_reason=c.finish_reason)
         key = _key(c.task_id, s.source if s.ok else c.text)
         if not s.ok: new.append(_result(c, key, Outcome(s.verdict, detail=s.detail), '', cen.digest)); continue
         if s.source == _original(task):  # byte for byte the benchmark's own file: the census's gold run judged exactly this
@@ -699,6 +699,7 @@ def evaluate(
     fresh_census:bool=False,  # recompute the census even when cached
     condition:str='',  # the prompt condition the completions answered (the run `<model>~<condition>`)
     wait:bool=True,  # wait for another process writing the same model's results, or refuse (`RunLocked`)
+    include_weak:bool=False,  # count weak tasks (a stub passes them) in the headline numbers too
 ) -> dict:
     "Evaluate one model's completions in `runs`; return `{example_dir: metrics}`."
     from codebench.envs import EnvMap
@@ -721,6 +722,6 @@ def evaluate(
             census = compute_census(tasks[d], d, executor, limits, isolation, progress, env[d], fresh_census, pool)
             results = evaluate_completions(tasks[d], read_samples(comp_path, Completion, keep='first'), comp_path.parent/'results.jsonl', census,
                                            executor, limits, isolation, progress=progress, warm=pool, env=env[d], rerun=rerun)
-            out[d] = write_metrics(comp_path.parent, tasks[d], results, census)
+            out[d] = write_metrics(comp_path.parent, tasks[d], results, census, include_weak)
     if not out: raise FileNotFoundError(f"no completions of model {model!r} under {runs}; run `codebench generate` first")
     return out

@@ -476,10 +476,12 @@ def _values(style:str, like=None, rng=None):
         np = _real('numpy')
         try: shape = np.shape(like) if like is not None else (3,)
         except Exception: shape = (3,)
+        if 0 in shape: shape = (7, 3)  # nothing is equal to nothing: an empty result must not match an empty value
         return np.asarray(np.random.default_rng(rng.getrandbits(32)).random(shape) * 1e3 + 7919.5)
     if base in ('torch', 'assert_close') and _real('torch') is not None:
         torch = _real('torch')
         shape = tuple(getattr(like, 'shape', (3,))) if like is not None else (3,)
+        if 0 in shape: shape = (7, 3)
         return torch.rand(shape, generator=torch.Generator().manual_seed(rng.getrandbits(32)), dtype=torch.float64) * 1e3 + 7919.5
     if base in ('pytest', 'approx'): return rng.random() * 1e3 + 7919.5
     return Fresh()
