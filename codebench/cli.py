@@ -588,7 +588,8 @@ def build_parser(settings=None) -> argparse.ArgumentParser:
 # %% ../nbs/90_cli.ipynb #fbfbfcba
 def _expected_errors() -> tuple:
     from codebench.chain import StageError
-    return (PrerequisiteError, BackendError, StageError, ValueError, FileNotFoundError, NotADirectoryError)
+    from codebench.core import RunLocked
+    return (PrerequisiteError, BackendError, StageError, RunLocked, ValueError, FileNotFoundError, NotADirectoryError)
 
 def main(argv:list|None=None) -> int:
     "Entry point of the `codebench` console script."
