@@ -36,13 +36,15 @@ class Channel:
         try: _audit(RECORD, kind, _dumps(data, default=repr))
         except Exception: pass
 
-# %% ../nbs/04_pytest_plugin.ipynb #78536be5
+# %% ../nbs/04_pytest_plugin.ipynb #f74ae45f
+_STDLIB = tuple({os.path.realpath(sysconfig.get_paths()[k]) + os.sep for k in ('stdlib', 'platstdlib')})  # the standard library's directories
+
 class Answer:
     "Which code is the answer's: lines of the spliced files, and files the answer compiled itself."
     def __init__(self, parts):  # [(file, [[first, last], ...]), ...]; relative files are found from the working directory
         self.lines = {os.path.realpath(f): frozenset(l for a, b in ranges for l in range(a, b + 1)) for f, ranges in parts}
         self.files, self._same, self.exempt = set(), {}, set()  # exempt: code objects of the plugin's own that carry a target's file and lines
-        self._stdlib = tuple({os.path.realpath(sysconfig.get_paths()[k]) + os.sep for k in ('stdlib', 'platstdlib')})
+        self._stdlib = _STDLIB
 
     def owns(self, frame) -> bool:
         "Is `frame` running the answer's code?"
@@ -467,34 +469,43 @@ def _is_testcase(cls) -> bool:
 def _real(name):
     return sys.modules.get(name)
 
+def _fresh_array(n:int):
+    "`n` random doubles in [7919.5, 8919.5) as a flat numpy array, from the OS (no generator to build, no library's random state touched)."
+    np = _real('numpy')
+    return ((np.frombuffer(os.urandom(8 * n), dtype='<u8') >> np.uint64(11)) * 2.0 ** -53) * 1e3 + 7919.5
+
 def _values(style:str, like=None, rng=None):
     "A fresh value that `style` compares, shaped like `like` where there is one, that equals nothing an implementation could return."
     rng = rng or random.Random()
     base = style.split('.')[0].removeprefix('fn:')
-    if base in ('numpy', 'assert_allclose', 'assert_array_equal', 'assert_array_almost_equal', 'assert_almost_equal', 'assert_equal', 'pandas',
-                'assert_frame_equal', 'assert_series_equal') and _real('numpy') is not None:
-        np = _real('numpy')
-        try: shape = np.shape(like) if like is not None else (3,)
+    def shape_of(getshape):
+        try: shape = tuple(getshape(like)) if like is not None else (3,)
         except Exception: shape = (3,)
-        if 0 in shape: shape = (7, 3)  # nothing is equal to nothing: an empty result must not match an empty value
-        return np.asarray(np.random.default_rng(rng.getrandbits(32)).random(shape) * 1e3 + 7919.5)
-    if base in ('torch', 'assert_close') and _real('torch') is not None:
-        torch = _real('torch')
-        shape = tuple(getattr(like, 'shape', (3,))) if like is not None else (3,)
-        if 0 in shape: shape = (7, 3)
-        return torch.rand(shape, generator=torch.Generator().manual_seed(rng.getrandbits(32)), dtype=torch.float64) * 1e3 + 7919.5
+        return (7, 3) if 0 in shape else shape  # nothing is equal to nothing: an empty result must not match an empty value
+    def size(shape):
+        n = 1
+        for d in shape: n *= int(d)
+        return n
+    np, torch = _real('numpy'), _real('torch')
+    if base in ('numpy', 'assert_allclose', 'assert_array_equal', 'assert_array_almost_equal', 'assert_almost_equal', 'assert_equal', 'pandas',
+                'assert_frame_equal', 'assert_series_equal') and np is not None:
+        shape = shape_of(np.shape)
+        return _fresh_array(size(shape)).reshape(shape)
+    if base in ('torch', 'assert_close') and torch is not None:
+        shape = shape_of(lambda x: x.shape)
+        if np is not None: return torch.from_numpy(_fresh_array(size(shape)).reshape(shape))
+        return torch.full(shape, 7919.5 + rng.random(), dtype=torch.float64) + torch.arange(size(shape), dtype=torch.float64).reshape(shape)
     if base in ('pytest', 'approx'): return rng.random() * 1e3 + 7919.5
     return Fresh()
 
 def _checks(style:str, obj):
-    "Comparisons of `style` through `obj` (the test module's own binding): each raises when its two values differ."
+    "Comparisons of `style` through `obj` (a test module's own binding): each raises when its two values differ."
     def truth(x):
         if not x: raise AssertionError('unequal')
     s = style
-    if s == 'numpy': return [lambda a, b: obj.testing.assert_allclose(a, b), lambda a, b: obj.testing.assert_array_equal(a, b),
-                             lambda a, b: truth(obj.allclose(a, b)), lambda a, b: truth(obj.array_equal(a, b))]
-    if s == 'numpy.testing': return [lambda a, b: obj.assert_allclose(a, b), lambda a, b: obj.assert_array_equal(a, b)]
-    if s == 'torch': return [lambda a, b: obj.testing.assert_close(a, b), lambda a, b: truth(obj.allclose(a, b)), lambda a, b: truth(obj.equal(a, b))]
+    if s == 'numpy': return [lambda a, b: obj.testing.assert_allclose(a, b), lambda a, b: truth(obj.allclose(a, b))]
+    if s == 'numpy.testing': return [lambda a, b: obj.assert_allclose(a, b)]
+    if s == 'torch': return [lambda a, b: obj.testing.assert_close(a, b), lambda a, b: truth(obj.allclose(a, b))]
     if s == 'torch.testing': return [lambda a, b: obj.assert_close(a, b)]
     if s == 'pytest': return [lambda a, b: truth(a == obj.approx(b))]
     if s == 'fn:approx': return [lambda a, b: truth(a == obj(b))]
@@ -506,9 +517,16 @@ def _checks(style:str, obj):
     if s == '==': return [lambda a, b: truth(a == b)]
     return []
 
-def impossible_checks(mdict:dict, styles:list, targets=(), skip=(), rng=None) -> list:
-    "Run every comparison the module uses on values that differ (and on the target's replayed results); the checks that did not raise."
-    passed = []
+def impossible_checks(
+    modules:list,  # `[(module globals, compare_styles(...))]` of the run's test modules
+    targets=(),  # the run's `Target`s: their recorded calls are replayed
+    skip=(),  # labels of checks that the gold itself passed
+    rng=None,
+) -> list:
+    """Run every comparison the test modules use — through their own bindings, looked up now, each distinct binding once — on values that
+    differ, then replay the targets' recorded calls and compare each result with a fresh value; return the labels of the checks that did
+    not raise (honestly: none)."""
+    passed, bindings = [], [(style, name, mdict) for mdict, styles in modules for style, name in styles]
     def attempt(label, check, a, b):
         if label in skip: return
         try: check(a, b)
@@ -516,22 +534,25 @@ def impossible_checks(mdict:dict, styles:list, targets=(), skip=(), rng=None) ->
             if isinstance(e, KeyboardInterrupt): raise
             return
         passed.append(label)
-    for style, name in styles:
-        obj = mdict.get(name)
+    def each(extra=()):
+        seen = set()
+        for style, name, mdict in [*bindings, *extra]:
+            obj = mdict.get(name) if name else None
+            if (style, id(obj)) in seen: continue
+            seen.add((style, id(obj)))
+            yield style, name, obj
+    for style, name, obj in each():
         for i, check in enumerate(_checks(style, obj)):
             attempt(f"value:{style}:{name}:{i}", check, _values(style, rng=rng), _values(style, rng=rng))
     for t, target in enumerate(targets):
         fn = target.function()
         if fn is None: continue
-        calls = target.replay()
-        mine = [c for c in calls if c[0] is not None and c[0] == mdict.get('__name__')] or calls
-        for j, (_, a, k) in enumerate(mine[:MAX_CALLS]):
+        for j, (_, a, k) in enumerate(target.replay()[:MAX_CALLS]):
             try: r = fn(*a, **k)
             except BaseException as e:
                 if isinstance(e, KeyboardInterrupt): raise
                 continue
-            for style, name in [*styles, ('==', '')]:
-                obj = mdict.get(name) if name else None
+            for style, name, obj in each([('==', '', {})]):  # the bindings looked up after the call: what it may have swapped in
                 for i, check in enumerate(_checks(style, obj)):
                     attempt(f"call:{t}:{j}:{style}:{name}:{i}", check, r, _values(style, like=r, rng=rng))
     return passed
@@ -628,25 +649,24 @@ class Recorder:
     # -- canaries, added after every other test
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items):
+        "Add the run's two canaries after every other test, in the last test module: one must pass, the other no implementation can pass."
         stem = self.spec.get('canary')
-        if not stem: return
+        m = next((it.getparent(pytest.Module) for it in reversed(items) if it.getparent(pytest.Module) is not None), None)
+        if not stem or m is None: return
         mods, seen = [], set()
         for it in items:
-            m = it.getparent(pytest.Module)
-            if m is not None and m.nodeid not in seen: seen.add(m.nodeid); mods.append((m, it))
-        targets = self.targets.all if self.targets else []
-        skip = set(self.spec.get('skip_checks', ()))
-        for m, first in mods:
-            mdict = vars(m.obj)
-            styles = compare_styles(mdict)
-            self.styles[m.nodeid] = styles
-            base = first.name.split('[')[0].removeprefix('test_').removeprefix('test')[:40] or 'case'
-            for kind in ('a', 'b'):
-                name = f"test_{base}_{stem}{kind}"
-                fn = self._must(stem) if kind == 'a' else self._impossible(mdict, styles, targets, skip, m.nodeid)
-                items.append(pytest.Function.from_parent(m, name=name, callobj=fn))
-                self.canaries[f"{m.nodeid}::{name}"] = kind
-        self.channel.send('canaries', ids=self.canaries, styles={k: [s for s, _ in v] for k, v in self.styles.items()})
+            mod = it.getparent(pytest.Module)
+            if mod is not None and mod.nodeid not in seen:
+                seen.add(mod.nodeid); mods.append((vars(mod.obj), compare_styles(vars(mod.obj))))
+                self.styles[mod.nodeid] = [s for s, _ in mods[-1][1]]
+        last = next(it for it in reversed(items) if it.getparent(pytest.Module) is m)
+        base = last.name.split('[')[0].removeprefix('test_').removeprefix('test')[:40] or 'case'
+        targets, skip = (self.targets.all if self.targets else []), set(self.spec.get('skip_checks', ()))
+        for kind, fn in (('a', self._must(stem)), ('b', self._impossible(mods, targets, skip, m.nodeid))):
+            name = f"test_{base}_{stem}{kind}"
+            items.append(pytest.Function.from_parent(m, name=name, callobj=fn))
+            self.canaries[f"{m.nodeid}::{name}"] = kind
+        self.channel.send('canaries', ids=self.canaries, styles=self.styles)
 
     @staticmethod
     def _must(stem):
@@ -655,12 +675,12 @@ class Recorder:
             assert value == int(f"{value}")
         return canary
 
-    def _impossible(self, mdict, styles, targets, skip, nodeid):
+    def _impossible(self, mods, targets, skip, nodeid):
         channel = self.channel
         def canary():
-            passed = impossible_checks(mdict, styles, targets, skip)
+            passed = impossible_checks(mods, targets, skip)
             channel.send('canary', id=nodeid, passed=passed)
-            assert passed, 'every impossible comparison failed, as it must'
+            if not passed: pytest.fail('every impossible comparison failed, as it must (a codebench canary)', pytrace=False)  # no traceback to format
         return canary
 
     @pytest.hookimpl(trylast=True)
