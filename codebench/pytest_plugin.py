@@ -215,34 +215,46 @@ def is_watched(name:str) -> bool:
 _IMMUTABLE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: C types nobody can rebind attributes of
 _PYTEST_OWN = frozenset({'_pytest.config.Config._getini_unknown_type'})  # patched by pytest's own legacypath plugin for the session
 
+_CLASS_HOMES = ('_pytest', 'pluggy', 'codebench_plugin', 'unittest', 'json')  # every Python class of these is watched, method by method
+_CLASSES = frozenset({'torch.Tensor', 'pandas.DataFrame', 'pandas.Series', 'pandas.Index', 'pandas.core.arraylike.OpsMixin',
+                      'pandas.core.generic.NDFrame', 'numpy.ma.MaskedArray', 'numpy.ma.core.MaskedArray', 'numpy.matrix'})  # and these
+
+def _callables(ns) -> tuple:
+    return tuple(k for k, v in ns.items() if callable(v) or isinstance(v, (staticmethod, classmethod, property)))
+
 class Guard:
-    "Identities of every callable and class of the watched modules (and of their own Python classes), taken before the project's code runs."
+    """Identities of what the verdicts rest on, taken before the project's code runs: every callable of the watched modules (all their
+    submodules), and the methods of the classes tests compare with and of the reporter's."""
     def __init__(self, finder:bool=True):
-        self.groups, self.modules = [], {}  # (owner name, namespace getter, keys, values); module name -> module
+        self.spaces, self.modules = [], {}  # (owner name, namespace getter, its values in order, callable keys, their values); name -> module
         for name, mod in list(sys.modules.items()):
             if mod is not None and is_watched(name): self.take(name, mod)
         if finder: sys.meta_path.insert(0, _Finder(self))
 
-    def _group(self, oname:str, ns:dict, get):
-        ks = tuple(k for k, v in ns.items() if callable(v) or isinstance(v, (staticmethod, classmethod, property)))
-        if ks: self.groups.append((oname, get, ks, tuple(map(ns.__getitem__, ks))))
+    def _space(self, oname:str, ns, get):
+        ks = _callables(ns)
+        if ks: self.spaces.append((oname, get, tuple(ns.values()), ks, tuple(map(ns.__getitem__, ks))))
 
     def take(self, name:str, mod):
-        "Record a module and the Python classes it defines."
+        "Record a module, and the classes it defines that tests compare with or the reporter is made of."
         if name in self.modules: return
         self.modules[name] = mod
         try: ns = vars(mod)
         except TypeError: return
-        self._group(name, ns, lambda ns=ns: ns)
+        self._space(name, ns, lambda ns=ns: ns)
+        home = name.split('.', 1)[0] in _CLASS_HOMES or '.testing' in name or '._testing' in name
         for v in list(ns.values()):
-            if isinstance(v, type) and getattr(v, '__module__', None) == name and not v.__flags__ & _IMMUTABLE:
-                self._group(f"{name}.{v.__qualname__}", dict(vars(v)), lambda v=v: vars(v))
+            if isinstance(v, type) and getattr(v, '__module__', None) == name and not v.__flags__ & _IMMUTABLE and \
+               (home or f"{name}.{v.__qualname__}" in _CLASSES or f"{name.split('.')[0]}.{v.__qualname__}" in _CLASSES):
+                self._space(f"{name}.{v.__qualname__}", vars(v), lambda v=v: vars(v))
 
     def changed(self) -> list:
         "Names rebound or deleted since they were recorded, and watched modules replaced in `sys.modules`."
         out, is_ = [], operator.is_
-        for oname, get, ks, vs in self.groups:
+        for oname, get, vals, ks, vs in self.spaces:
             ns = get()
+            now = tuple(ns.values())
+            if len(now) == len(vals) and all(map(is_, now, vals)): continue  # nothing of it changed: the common case, in C
             cur = tuple(map(ns.get, ks))
             if not all(map(is_, cur, vs)): out += [n for k, a, b in zip(ks, cur, vs) if a is not b and (n := f"{oname}.{k}") not in _PYTEST_OWN]
         out += [f"sys.modules[{n!r}]" for n, m in self.modules.items() if sys.modules.get(n, m) is not m]
