@@ -162,7 +162,11 @@ def read_jsonl(
 
 # %% ../nbs/00_core.ipynb #a464d78f
 def _dumps(rec) -> str:
-    return json.dumps(rec.to_dict() if isinstance(rec, Record) else rec, ensure_ascii=False)
+    d = rec.to_dict() if isinstance(rec, Record) else rec
+    s = json.dumps(d, ensure_ascii=False)
+    try: s.encode('utf-8')
+    except UnicodeEncodeError: s = json.dumps(d)  # a lone surrogate (JSON carries them, UTF-8 does not): escaped, it reads back the same
+    return s
 
 def repair_jsonl(path) -> int:
     "Move a torn last line of `path` to `<path>.torn`; return how many bytes were moved."

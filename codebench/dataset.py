@@ -92,6 +92,7 @@ def _span(node) -> tuple: return min([d.lineno for d in node.decorator_list] + [
 def strip_tasks(
     text:str, rel_path:str, exclusions:Exclusions,
     stub:bool=False,  # keep each task function with a `NotImplementedError` body (what imports it still imports), instead of cutting it
+    keep=None,  # `keep(first, last)`: True for a function to leave as it is (a task's own place)
 ) -> tuple:
     "`(text without the task functions, [(qualname, why)])` for a Python file."
     try: tree = ast.parse(text)
@@ -100,6 +101,7 @@ def strip_tasks(
     removed, cuts = [], []
     for q, node in _functions(tree):
         a, b = _span(node)
+        if keep is not None and keep(a, b): continue
         why = exclusions.match(rel_path, q, ''.join(lines[a-1:b]))
         if why: removed.append((q, why)); cuts.append((a, b))
     for a, b in sorted(cuts, reverse=True):

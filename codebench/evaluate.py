@@ -30,18 +30,18 @@ from tqdm.auto import tqdm
 
 from .core import (Completion, Record, Result, Task, append_jsonl, file_part, model_run_dir, read_jsonl, read_samples, run_examples,
                             run_lock, run_name, write_jsonl)
-from .dataset import Exclusions, strip_tasks
+from .dataset import Exclusions, normalized_hash, strip_tasks
 from .mutate import stub_code
 from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, check_not_root, choose_isolation, isolation_of, layout_of, make_workspace, own_python,
                                probe_python, run_tests, sandbox_user)
-from .splice import splice
+from .splice import Splice, splice
 
 # %% auto #0
 __all__ = ['TAMPER_AUDIT', 'MAX_POOLS', 'GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job', 'Outcome', 'canary_ids',
-           'gold_baseline', 'tampering', 'judge', 'run_job', 'answer_lines', 'module_classes', 'run_spec',
-           'decontaminated_corpus', 'task_corpus', 'preload_modules', 'WarmPool', 'warm_pool', 'close_warm_pools',
-           'LocalExecutor', 'RayExecutor', 'broken_cause', 'Census', 'task_digest', 'compute_census', 'census_frame',
-           'census_summary', 'evaluate_completions', 'evaluate']
+           'gold_baseline', 'tampering', 'judge', 'run_job', 'def_span', 'answer_lines', 'module_classes', 'run_spec',
+           'decontaminated_corpus', 'task_corpus', 'gold_copies', 'preload_modules', 'WarmPool', 'warm_pool',
+           'close_warm_pools', 'LocalExecutor', 'RayExecutor', 'broken_cause', 'Census', 'task_digest',
+           'compute_census', 'census_frame', 'census_summary', 'read_answer', 'evaluate_completions', 'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
 @dataclass
@@ -75,7 +75,7 @@ class Outcome:
 def _first_line(text:str) -> str: return next((l for l in reversed(text.strip().splitlines()) if l.strip()), '')[:300]
 
 # %% ../nbs/07_evaluate.ipynb #a1d57321
-TAMPER_AUDIT = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness')  # audit classes that make a verdict `tampered`; others are logged
+TAMPER_AUDIT = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness', 'guard')  # audit classes that make a verdict `tampered`; others are logged
 _BINDING_HOMES = ('numpy', 'torch', 'pandas', 'pytest', '_pytest', 'unittest')
 
 def canary_ids(tests, stem:str) -> dict:
@@ -98,7 +98,8 @@ def _evidence(run:TestRun) -> dict:
     out |= {f"global:{g}": f"rebound the test module's global {g}" for g in end.get('changed_globals', [])}
     out |= {f"item:{i}": f"replaced the test item {i}" for i in end.get('changed_items', [])}
     out |= {f"hook:{h}": f"left a {h} of its own" for h in end.get('hooks', [])}
-    out |= {f"registry:{'|'.join(r)}": f"registered {r[1]}.{r[0]}" for r in end.get('registry', [])}
+    for r in [*end.get('registry', []), *(s.get('globals') or {}).get('registry', [])]:  # at the end, and once the tests were collected
+        out[f"registry:{'|'.join(r)}"] = f"registered {r[1]}.{r[0]}"
     return out
 
 def gold_baseline(run:TestRun, stem:str='') -> dict:
@@ -117,6 +118,7 @@ def tampering(
     run:TestRun,
     baseline:dict,  # the gold run's (`gold_baseline`)
     stem:str='',  # the run's canary stem
+    spec:dict|None=None,  # the run's spec (`run_spec`): the classes the targets' modules define
 ) -> list:
     "Why a run's outcome cannot be trusted, one line each; empty when nothing was found."
     s, allowed = run.stream, set(baseline.get('allowed', ()))
@@ -131,10 +133,15 @@ def tampering(
         if m not in now: continue
         out += [f"the test module's {k} is {now[m].get(k, 'gone')}, not {d} as with the gold" for k, d in names.items() if now[m].get(k) != d]
     gold_types = set(baseline.get('returns', ()))
-    for t, flags in s.get('returns', {}).items():
-        if t not in gold_types and (flags.get('defined_by_answer') or flags.get('subclass_of')) and flags.get('dunders'):
-            whose = 'a class of its own' if flags.get('defined_by_answer') else f"a subclass of {', '.join(flags['subclass_of'])}"
-            out.append(f"returned a {t}, {whose} with {', '.join(flags['dunders'][:4])}")
+    modules = {t.get('module') for t in s.get('targets', []) if t.get('module')}
+    classes = {c for t in (spec or {}).get('targets', []) for c in t.get('module_classes', [])}
+    for t, info in s.get('returns', {}).items():
+        if t in gold_types or not isinstance(info, dict): continue
+        mine = info.get('module') in modules and info.get('qualname') not in classes
+        sub = [m for m in info.get('mro', [])[1:] if m in gold_types]
+        if info.get('equals_anything'): out.append(f"returned a {t}, which claims to equal anything")
+        elif (mine or sub) and info.get('dunders'):
+            out.append(f"returned a {t}, {'a class of its own' if mine else 'a subclass of ' + ', '.join(sub)} with {', '.join(info['dunders'][:4])}")
     canaries = canary_ids(run.tests, stem)
     must = any(v.get('must') for v in baseline.get('canaries', {}).values())  # the gold's canaries behaved: they count here
     impossible = any(v.get('impossible') for v in baseline.get('canaries', {}).values())
@@ -153,11 +160,12 @@ def judge(
     census:list,  # test ids that must pass
     baseline:dict|None=None,  # what the gold run did itself (`gold_baseline`): the tests' own doing, not tampering
     stem:str='',  # the run's canary stem
+    spec:dict|None=None,  # the run's spec (`run_spec`)
 ) -> Outcome:
     "The verdict of a test run against a census."
     base = dict(duration=round(run.duration, 3), isolation=run.isolation)
     if run.harness_error: return Outcome('error', {}, 0.0, detail=f"harness: {_first_line(run.harness_error)}", **base)
-    why = tampering(run, baseline or {}, stem)
+    why = tampering(run, baseline or {}, stem, spec)
     if why: return Outcome('tampered', run.tests, 0.0, detail='; '.join(why[:3]) + (f' (+{len(why) - 3} more)' if len(why) > 3 else ''), **base)
     if run.timed_out: return Outcome('timeout', run.tests, 0.0, detail='killed after the wall-clock limit', **base)
     if run.killed: return Outcome('fail', run.tests, 0.0, detail=f'killed: its processes together went over the {run.killed} limit', **base)
@@ -206,7 +214,7 @@ def run_job(
     try: env = probe_python(job.python or sys.executable)
     except Exception as e: return job, TestRun(harness_error=f"{type(e).__name__}: {e}")
     run = _run_once(job, env, link, warm)
-    evidence = not run.harness_error and tampering(run, job.baseline, job.spec.get('canary', ''))
+    evidence = not run.harness_error and tampering(run, job.baseline, job.spec.get('canary', ''), job.spec)
     if warm and not evidence and (run.harness_error or run.timed_out or not run.report_ok):
         first = run.harness_error or ('a timeout' if run.timed_out else f"no report (exit code {run.returncode})")
         run = _run_once(job, env, link, None)
@@ -215,15 +223,34 @@ def run_job(
     return job, run
 
 # %% ../nbs/07_evaluate.ipynb #131b34d9
+def _code_rel(path:str) -> str: return path[len('code/'):] if path.startswith('code/') else path
+
 @lru_cache(256)
 def _read_source(path:str) -> str: return Path(path).read_text(encoding='utf-8')
 
 def _original(task:Task) -> str: return _read_source(str(Path(task.example_dir)/task.source_path))
 
-def answer_lines(original:str, spliced:str) -> list:
-    "`[[first, last], ...]` (1-based) of the lines of `spliced` that are not in `original`: what the answer brought."
+def def_span(source:str, qualname:str) -> list|None:
+    "`[first, last]` lines of the definition of `qualname` (`f`, `Class.method`) in `source`, decorators included (None if absent)."
+    try: tree = ast.parse(source)
+    except SyntaxError: return None
+    nodes, parts = [tree], qualname.split('.')
+    for p in parts:
+        nodes = [c for n in nodes for c in ast.iter_child_nodes(n)
+                 if isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and c.name == p]
+        if not nodes: return None
+    n = nodes[-1]  # the one Python binds
+    return [min([d.lineno for d in n.decorator_list] + [n.lineno]), n.end_lineno]
+
+def answer_lines(
+    original:str, spliced:str,
+    qualname:str|None=None,  # the function the answer wrote: all its lines are the answer's, also those equal to the gold's
+) -> list:
+    "`[[first, last], ...]` (1-based) of the lines of `spliced` that the answer brought: those not in `original`, and its whole function."
     sm = difflib.SequenceMatcher(None, original.splitlines(), spliced.splitlines(), autojunk=False)
-    return [[j1 + 1, j2] for tag, i1, i2, j1, j2 in sm.get_opcodes() if tag in ('replace', 'insert') and j2 > j1]
+    out = [[j1 + 1, j2] for tag, i1, i2, j1, j2 in sm.get_opcodes() if tag in ('replace', 'insert') and j2 > j1]
+    span = def_span(spliced, qualname) if qualname else None
+    return sorted(out + [span]) if span else out
 
 def module_classes(source:str) -> list:
     "Qualified names of every class a module's source defines (nested ones too)."
@@ -290,6 +317,38 @@ def task_corpus(task:Task) -> str:
     "The decontaminated corpus a run of `task` sees ('' when its framework has none)."
     rel, corpus = layout_of(task.code_dir)
     return str(decontaminated_corpus(Path(task.example_dir).parent.parent) or '') if corpus else ''
+
+# %% ../nbs/07_evaluate.ipynb #8811e7ad
+_COPIES, _COPIES_LOCK = {}, threading.Lock()
+
+def gold_copies(
+    tasks:list,  # every task of one example
+) -> dict:
+    """`{path under code/: text}` for the example's files that hold a copy of a task's gold somewhere else than the task's own place
+    (a nested copy of the project, a helper file that repeats it), with each copy stubbed: written into every run's workspace (made
+    once per process and example)."""
+    if not tasks: return {}
+    key = (tasks[0].example_dir, tuple(sorted((t.task_id, t.source_path, tuple(t.span)) for t in tasks)))
+    with _COPIES_LOCK:
+        if key in _COPIES: return _COPIES[key]
+    golds = {}
+    for t in tasks:
+        if t.kind == 'block': continue
+        try: golds[normalized_hash(t.gold)] = t.task_id
+        except SyntaxError: pass
+    own = {(_code_rel(t.source_path), a) for t in tasks for a in range(t.span[0], t.span[1] + 1)}
+    tests = {_code_rel(p) for t in tasks for p in t.test_paths}
+    ex, out, code = Exclusions(hashes=golds), {}, Path(tasks[0].example_dir)/'code'
+    for p in sorted(code.rglob('*.py')):
+        rel = str(p.relative_to(code))
+        if rel in tests or p.is_symlink(): continue
+        try: text = p.read_text(encoding='utf-8')
+        except (OSError, UnicodeDecodeError): continue
+        if not any(h for h in golds) or 'def ' not in text: continue
+        stubbed, cut = strip_tasks(text, rel, ex, stub=True, keep=lambda a, b: any((rel, l) in own for l in range(a, b + 1)))
+        if cut: out[rel] = stubbed
+    with _COPIES_LOCK: _COPIES[key] = out
+    return out
 
 # %% ../nbs/07_evaluate.ipynb #45e46582
 def _corpus_names(corpus:Path, depth:int=4) -> set:
@@ -479,7 +538,6 @@ def task_digest(task:Task, env:PythonEnv|None=None) -> str:
         h.update(rel.encode() + b'\0' + (p.read_bytes() if p.is_file() else b'<missing>') + b'\0')
     return h.hexdigest()
 
-def _code_rel(path:str) -> str: return path[len('code/'):] if path.startswith('code/') else path
 
 def _structural_census(task:Task) -> tuple:
     "`(cause, reason)` when a task cannot be scored before running anything, else `('', '')`."
@@ -543,8 +601,9 @@ def compute_census(
         cause, reason = _structural_census(t)
         if cause: out[t.task_id] = Census(t.task_id, False, reason=reason, digest=dig, cause=cause, python=env.python)
         else: todo[(t.example_dir, tuple(t.test_paths))].append((t, dig))
-    mk = lambda key, t, files, log, spec: Job(key, t.task_id, str(t.code_dir), files, [_code_rel(p) for p in t.test_paths], [], str(log),
-                                              limits or Limits(), isolation, env.python, spec=spec, corpus=task_corpus(t))
+    copies = gold_copies(tasks)  # a task's gold found elsewhere in the example: stubbed in every run
+    mk = lambda key, t, files, log, spec: Job(key, t.task_id, str(t.code_dir), {**copies, **files}, [_code_rel(p) for p in t.test_paths], [],
+                                              str(log), limits or Limits(), isolation, env.python, spec=spec, corpus=task_corpus(t))
     gold = {}
     for (exdir, tests), group in todo.items():
         log = run_dir/'census'/f"{file_part('__'.join(Path(p).stem for p in tests))}.log"
@@ -603,7 +662,7 @@ def census_summary(df:pd.DataFrame) -> pd.DataFrame:
 RERUN = ('error', 'fail', 'all')
 
 def _key(task_id:str, source:str) -> str:
-    return hashlib.sha256(f"{task_id}\0{source}".encode()).hexdigest()
+    return hashlib.sha256(f"{task_id}\0{source}".encode('utf-8', 'surrogatepass')).hexdigest()  # a lone surrogate is text too
 
 def _result(c:Completion, key:str, o:Outcome, log:str, census:str) -> Result:
     return Result(c.task_id, c.model, c.sample, o.verdict, o.tests, o.pass_ratio, o.duration, log, o.isolation, o.detail, key, census, o.messages)
@@ -613,6 +672,12 @@ def _redo(r:Result, census:dict, rerun:str) -> bool:
     c = census.get(r.task_id)
     if c is None or c.digest != r.census: return True  # judged against another census (or none)
     return rerun == 'all' or r.verdict == 'error' or (rerun == 'fail' and r.verdict != 'pass')
+
+def read_answer(task:Task, c:Completion) -> Splice:
+    "The completion spliced into its task's file; an answer that is not even text Python can read (a lone surrogate) is a syntax error."
+    try: return splice(task, c.text, finish_reason=c.finish_reason)
+    except (UnicodeError, RecursionError, MemoryError) as e:
+        return Splice(False, 'syntax-error', f"the answer cannot be read as Python source ({type(e).__name__}: {str(e)[:200]})")
 
 def _pending(results_path:Path, census:dict, rerun:str) -> list:
     "The stored results that stay; the others are removed from the file."
@@ -652,7 +717,7 @@ def evaluate_completions(
         if task is None: raise ValueError(f"completion for unknown task {c.task_id!r} (sample {c.sample})")
         cen = census[c.task_id]
         if not cen.ok: continue  # broken task: reported, never scored
-        s = splice(task, c.text, finish_reason=c.finish_reason)
+        s = read_answer(task, c)
         key = _key(c.task_id, s.source if s.ok else c.text)
         if not s.ok: new.append(_result(c, key, Outcome(s.verdict, detail=s.detail), '', cen.digest)); continue
         if s.source == _original(task):  # byte for byte the benchmark's own file: the census's gold run judged exactly this
@@ -665,16 +730,17 @@ def evaluate_completions(
             continue
         groups[key].append(c); sources[key] = (task, s.source)
     if new: append_jsonl(results_path, new)
-    jobs = [Job(key, task.task_id, str(task.code_dir), {_code_rel(task.source_path): src}, [_code_rel(p) for p in task.test_paths],
+    copies = gold_copies(tasks)
+    jobs = [Job(key, task.task_id, str(task.code_dir), {**copies, _code_rel(task.source_path): src}, [_code_rel(p) for p in task.test_paths],
                 census[task.task_id].tests, str(log_dir/f"{file_part(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python,
                 baseline=census[task.task_id].baseline, corpus=task_corpus(task),
-                spec=run_spec([task], {task.source_path: answer_lines(_original(task), src)}, census[task.task_id].baseline))
+                spec=run_spec([task], {task.source_path: answer_lines(_original(task), src, task.target if task.kind != 'block' else None)}, census[task.task_id].baseline))
             for key, (task, src) in sources.items()]
     fn = partial(run_job, warm=pool) if pool and jobs else run_job
     bar = tqdm(total=sum(len(v) for v in groups.values()), desc='evaluate', unit='completion', disable=not progress or not jobs, leave=False)
     try:
         for job, run in executor.imap_unordered(fn, jobs):
-            o = judge(run, job.census, job.baseline, job.spec.get('canary', ''))
+            o = judge(run, job.census, job.baseline, job.spec.get('canary', ''), job.spec)
             batch = [_result(c, job.key, o, job.log_path, census[c.task_id].digest) for c in groups[job.key]]
             append_jsonl(results_path, batch)
             bar.update(len(batch))

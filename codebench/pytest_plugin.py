@@ -22,9 +22,9 @@ import pytest
 
 # %% auto #0
 __all__ = ['RECORD', 'TAMPER_EVENTS', 'LOGGED_EVENTS', 'MAX_CALLS', 'MAX_CALL_BYTES', 'SERVER_GUARD', 'Channel', 'Answer',
-           'audit_hook', 'is_watched', 'Guard', 'type_name', 'returned_types', 'type_flags', 'Target', 'Targets',
-           'Fresh', 'compare_styles', 'impossible_checks', 'describe', 'hook_registry', 'process_hooks', 'Recorder',
-           'pytest_addoption', 'pytest_load_initial_conftests', 'pytest_configure']
+           'trampoline', 'audit_hook', 'is_watched', 'Guard', 'type_name', 'returned_types', 'Fresh', 'type_info',
+           'equals_anything', 'Target', 'Targets', 'compare_styles', 'impossible_checks', 'describe', 'hook_registry',
+           'process_hooks', 'Recorder', 'pytest_addoption', 'pytest_load_initial_conftests', 'pytest_configure']
 
 # %% ../nbs/04_pytest_plugin.ipynb #5b3deff4
 _dumps, _write, _fstat, _audit = json.dumps, os.write, os.fstat, sys.audit  # bound before any project code can rebind them
@@ -40,11 +40,10 @@ class Channel:
 _STDLIB = tuple({os.path.realpath(sysconfig.get_paths()[k]) + os.sep for k in ('stdlib', 'platstdlib')})  # the standard library's directories
 
 class Answer:
-    "Which code is the answer's: lines of the spliced files, and files the answer compiled itself."
+    "Which code is the answer's: lines of the spliced files, and files the answer compiled itself. The audit hook keeps its own, private."
     def __init__(self, parts):  # [(file, [[first, last], ...]), ...]; relative files are found from the working directory
         self.lines = {os.path.realpath(f): frozenset(l for a, b in ranges for l in range(a, b + 1)) for f, ranges in parts}
-        self.files, self._same, self.exempt = set(), {}, set()  # exempt: code objects of the plugin's own that carry a target's file and lines
-        self._stdlib = _STDLIB
+        self.files, self._same, self.exempt = set(), {}, set()  # exempt: the plugin's trampolines, which carry a target's file and lines
 
     def owns(self, frame) -> bool:
         "Is `frame` running the answer's code?"
@@ -58,13 +57,15 @@ class Answer:
 
     def wrote(self, code) -> bool:
         "Is a code object the answer's (by its file and first line)?"
+        if code in self.exempt: return False
         if code.co_filename in self.files: return True
         lines = self.lines.get(os.path.realpath(code.co_filename))
         return lines is not None and code.co_firstlineno in lines
 
-    def stdlib(self, frame) -> bool:
+    @staticmethod
+    def stdlib(frame) -> bool:
         fn = frame.f_code.co_filename
-        return fn.startswith('<frozen ') or fn.startswith(self._stdlib)
+        return fn.startswith('<frozen ') or fn.startswith(_STDLIB)
 
 # %% ../nbs/04_pytest_plugin.ipynb #2468a9c3
 _FRAME_ATTRS = frozenset({'tb_frame', 'gi_frame', 'cr_frame', 'ag_frame'})
@@ -72,22 +73,60 @@ _GIVERS = frozenset({('inspect.py', 'currentframe'), ('inspect.py', 'stack'), ('
                      ('inspect.py', 'getinnerframes'), ('traceback.py', 'walk_stack'), ('traceback.py', 'walk_tb'),
                      ('__init__.py', '<lambda>'), ('bdb.py', 'set_trace'), ('pdb.py', 'set_trace')})
 _HARNESS_MODULES = frozenset({'codebench_plugin', 'codebench_harness', 'codebench'})
-TAMPER_EVENTS = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness')  # event classes that make a verdict `tampered`
+TAMPER_EVENTS = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness', 'guard')  # event classes that make a verdict `tampered`
 LOGGED_EVENTS = ('fork', 'process', 'socket', 'audithook')  # only logged: the sandbox contains them
+_WATCHED_EVENTS = frozenset({'sys._getframe', 'object.__getattr__', 'object.__setattr__', 'compile', 'exec', 'gc.get_objects', 'gc.get_referrers',
+                             'gc.get_referents', 'sys._current_frames', 'sys.settrace', 'sys.setprofile', 'code.__new__', 'function.__new__',
+                             'import', 'open', 'os.listdir', 'os.scandir', 'os.fork', 'os.forkpty', 'os.posix_spawn', 'os.spawn', 'os.system',
+                             'os.exec', 'subprocess.Popen', 'os.kill', 'os.killpg', 'socket.connect', 'socket.bind', 'sys.addaudithook'})
+_PROC = re.compile(r'^/proc/(self|thread-self|\d+)/(mem|fd|fdinfo|environ|maps|pagemap|task)(/|$)')
+_HOT = {'numpy.testing': ('assert_allclose', 'assert_array_equal', 'assert_array_almost_equal', 'assert_almost_equal', 'assert_equal'),
+        'numpy': ('allclose', 'isclose', 'array_equal', 'array_equiv'), 'numpy._core.numeric': ('allclose', 'isclose', 'array_equal'),
+        'numpy.testing._private.utils': ('assert_array_compare', 'assert_allclose', 'assert_array_equal'),
+        'torch.testing': ('assert_close',), 'torch': ('allclose', 'isclose', 'equal'),
+        'pandas.testing': ('assert_frame_equal', 'assert_series_equal', 'assert_index_equal'),
+        '_pytest.python_api': ('approx',), 'math': ('isclose',), 'operator': ('eq', 'ne'),
+        'builtins': ('isinstance', 'len', 'abs', 'all', 'any', 'sorted', 'round', 'sum', 'min', 'max', 'repr', 'str', 'set', 'list', 'dict'),
+        'unittest.case': ('TestCase',)}  # what test assertions call: checked after every test, not only at the end
 
 def _giver(frame) -> bool:
     code = frame.f_code
     return (os.path.basename(code.co_filename), code.co_name) in _GIVERS
 
-def audit_hook(answer:Answer, fd:int, token:str):
-    """Install the run's audit hook (once; it cannot be removed). It alone holds the token and the channel's pipe: it sends the plugin's
-    records — only from the main thread, and only while no code of the answer is running — and reports what the answer's own code does
-    to see or change the interpreter."""
-    proc = re.compile(r'^/proc/(self|thread-self|\d+)/(mem|fd|fdinfo|environ|maps|pagemap|task)(/|$)')
-    seen, busy, ok = set(), [False], [True]
+def trampoline(fn, call:str):
+    "A code object for `fn` that calls the builtin `call` with `(args, kwargs)`: same free variables, file, first line and name as `fn`'s own."
+    code = fn.__code__
+    free, aw = code.co_freevars, ('async ', 'await ') if code.co_flags & inspect.CO_COROUTINE else ('', '')
+    src = ("def _outer():\n" + ''.join(f"    {v} = None\n" for v in free) + f"    {aw[0]}def _t(*args, **kwargs):\n"
+           + (f"        {', '.join(free)}\n" if free else '') + f"        return {aw[1]}{call}(args, kwargs)\n    return _t\n")
+    outer = next(c for c in compile(src, code.co_filename, 'exec').co_consts if isinstance(c, types.CodeType))
+    t = next(c for c in outer.co_consts if isinstance(c, types.CodeType))
+    return t.replace(co_firstlineno=code.co_firstlineno, co_name=code.co_name, co_qualname=code.co_qualname)
+
+def _hot_state(mod) -> tuple:
+    "The identities a test module's assertions rest on in `mod`: each hot function, its code and defaults (a class: its own namespace)."
+    out = []
+    for name in _HOT.get(mod.__name__, ()):
+        v = vars(mod).get(name)
+        if isinstance(v, type): out.append((name, v, *vars(v).values()))
+        elif v is not None: out.append((name, v, getattr(v, '__code__', None), getattr(v, '__defaults__', None), getattr(v, '__kwdefaults__', None)))
+    return tuple(out)
+
+def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
+    """Install the run's audit hook (once; it cannot be removed). It is the run's trusted core: it alone holds the token, the channel's
+    pipe and its view of which code is the answer's (`parts`, as `Answer` takes them), reachable from Python only through the garbage
+    collector, which it watches. It sends the plugin's records — only those raised by the plugin's `Channel.send` called from the
+    plugin's own code (`plugin`: the plugin module's namespace), from the main thread, while no code of the answer runs; it checks what
+    test assertions rest on after every test and the plugin's own namespace; and it reports what the answer's own code does to see or
+    change the interpreter. Returns the plugin's capabilities: `exempt(fn, call)` (a trampoline of a function under test) and `note(module)`."""
     import _thread
+    answer = Answer(parts)
+    seen, busy, ok = set(), [False], [True]
     getframe, ident, thread, main = sys._getframe, _fstat(fd), _thread.get_ident, _thread.get_ident()
     head = '{"k": %s, "t": ' + _dumps(token)
+    codes = frozenset(_module_codes(plugin))  # the plugin's own code objects: only they may speak for it
+    send, self_state = plugin['Channel'].send.__code__, tuple(plugin.items())
+    hot = {}  # module name -> its hot state
 
     def write(kind:str, data:str):
         "One record on the pipe; for good silent if the descriptor no longer is the harness's pipe."
@@ -120,6 +159,36 @@ def audit_hook(answer:Answer, fd:int, token:str):
         where = f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}" if f is not None else ''
         write('audit', _dumps(dict(cls=cls, event=event, detail=str(detail)[:200], where=where)))
 
+    def note(mod):
+        "Record the hot state of a module of what assertions rest on, the first time it is seen."
+        if mod.__name__ in _HOT and mod.__name__ not in hot: hot[mod.__name__] = (mod, _hot_state(mod))
+
+    def exempt(fn, call:str):
+        "The trampoline of `fn` (a function under test) through `call` (a builtin name), known to the hook as not the answer's code."
+        t = trampoline(fn, call)
+        answer.exempt.add(t)
+        return t
+
+    def changed() -> list:
+        "What assertions rest on, or the plugin itself, changed since the hook took them (compared by identity: nothing of theirs is called)."
+        out = []
+        for n, (mod, state) in hot.items():
+            now = {x[0]: x for x in _hot_state(mod)}
+            for x in state:
+                y = now.get(x[0])
+                if y is None or len(y) != len(x) or any(p is not q for p, q in zip(y[1:], x[1:])): out.append(f"{n}.{x[0]}")
+        if len(plugin) != len(self_state) or any(plugin.get(k) is not v for k, v in self_state):
+            out.append('the plugin itself (' + ', '.join(sorted(k for k, v in self_state if plugin.get(k) is not v)[:3]) + ')')
+        if type(os.environ) is not environ_type or os.environ is not environ: out.append('os.environ')
+        return out
+    environ, environ_type = os.environ, type(os.environ)
+
+    def speaks_for_the_plugin(kind) -> bool:
+        "Was this record raised by the plugin's own `Channel.send`, called by the plugin's own code, from the main thread, while no code of the answer runs?"
+        f = getframe(3)  # the frame that called sys.audit (above: this function, on_record, the hook)
+        if f.f_code is not send or f.f_back is None or f.f_back.f_code not in codes: return False
+        return kind in ('returns', 'target') or (thread() == main and anywhere(f) is None)  # what a target saw is sent while the answer may still run
+
     def classify(event, args, top):
         if event == 'sys._getframe':
             if answer.owns(top) or (_giver(top) and top.f_back is not None and answer.owns(top.f_back)): return 'frame', top
@@ -129,14 +198,16 @@ def audit_hook(answer:Answer, fd:int, token:str):
                 return 'frame', top
             return None
         if event == 'object.__setattr__':
-            if len(args) > 1 and args[1] in ('__code__', '__class__'):
+            if len(args) > 1 and args[1] == '__code__' and top.f_code not in codes: return 'code', top  # whoever does it: only the plugin may
+            if len(args) > 1 and args[1] == '__class__':
                 f = chain(top)
                 return ('code', f) if f else None
             return None
         if event == 'compile' or event == 'exec':
-            if answer.owns(top) or top.f_code.co_filename in answer.files:
+            f = chain(top) or (top if top.f_code.co_filename in answer.files else None)
+            if f:  # what the answer compiles (itself, or through importlib, timeit...) is the answer's code
                 name = args[1] if event == 'compile' and len(args) > 1 else getattr(args[0], 'co_filename', None) if args else None
-                if isinstance(name, str) and name: answer.files.add(name)
+                if isinstance(name, str) and name and not name.startswith(_STDLIB) and '/site-packages/' not in name: answer.files.add(name)
             return None
         if event in ('gc.get_objects', 'gc.get_referrers', 'gc.get_referents', 'sys._current_frames'):
             f = chain(top)
@@ -145,6 +216,7 @@ def audit_hook(answer:Answer, fd:int, token:str):
             f = anywhere(top)
             return ('trace', f) if f else None
         if event in ('code.__new__', 'function.__new__'):
+            if top.f_code in codes: return None
             f = chain(top)
             return ('code', f) if f else None
         if event.startswith('ctypes.'):
@@ -160,7 +232,7 @@ def audit_hook(answer:Answer, fd:int, token:str):
             path = args[0] if args else None
             if isinstance(path, (str, bytes)):
                 path = os.fsdecode(path)
-                if proc.match(path):
+                if _PROC.match(path):
                     f = chain(top)
                     return ('proc', f) if f else None
             return None
@@ -175,24 +247,28 @@ def audit_hook(answer:Answer, fd:int, token:str):
             return ('audithook', f) if f else None
         return None
 
-    watched = frozenset({'sys._getframe', 'object.__getattr__', 'object.__setattr__', 'compile', 'exec', 'gc.get_objects', 'gc.get_referrers',
-                         'gc.get_referents', 'sys._current_frames', 'sys.settrace', 'sys.setprofile', 'code.__new__', 'function.__new__',
-                         'import', 'open', 'os.listdir', 'os.scandir', 'os.fork', 'os.forkpty', 'os.posix_spawn', 'os.spawn', 'os.system',
-                         'os.exec', 'subprocess.Popen', 'os.kill', 'os.killpg', 'socket.connect', 'socket.bind', 'sys.addaudithook'})
+    def on_record(args):
+        kind = args[0] if args else ''
+        if len(args) != 2 or not speaks_for_the_plugin(kind):
+            f = anywhere(getframe(2))
+            return report('harness', 'a record not from the plugin', f"{kind}: raised by {'the answer' if f else 'another caller'}", f)
+        if kind in ('test', 'canary', 'end') and (kind != 'test' or '"when": "call"' in args[1]):
+            bad = changed()
+            if bad: report('guard', 'rebound while the tests ran', ', '.join(bad), None)
+        if kind == 'end':
+            hooks = process_hooks(answer)
+            return write(kind, args[1][:-1] + ', "hooks": ' + _dumps(hooks) + '}' if args[1] != '{}' else _dumps(dict(hooks=hooks)))
+        write(kind, args[1])
 
     def hook(event, args):
+        if busy[0]: return
         if event == RECORD:
-            if busy[0]: return
             busy[0] = True
-            try:
-                on_main = thread() == main
-                f = anywhere(getframe(1)) if on_main else None
-                if on_main and f is None and len(args) == 2: write(args[0], args[1])
-                else: report('harness', 'a record not from the plugin', f"{args[0] if args else ''}, from {'the answer' if on_main else 'another thread'}", f)
+            try: on_record(args)
             except Exception: pass
             finally: busy[0] = False
             return
-        if busy[0] or (event not in watched and not event.startswith('ctypes.')): return
+        if event not in _WATCHED_EVENTS and not event.startswith('ctypes.'): return
         if event == 'object.__getattr__' and (len(args) < 2 or args[1] not in _FRAME_ATTRS): return
         busy[0] = True
         try:
@@ -201,8 +277,26 @@ def audit_hook(answer:Answer, fd:int, token:str):
             if got: report(got[0], event, args[1] if event.startswith('object.') and len(args) > 1 else (args[0] if args else ''), got[1])
         except Exception: pass
         finally: busy[0] = False
+
+    for m in list(sys.modules.values()):
+        if getattr(m, '__name__', None) in _HOT: note(m)
     sys.addaudithook(hook)
-    return hook
+    return dict(exempt=exempt, note=note)
+
+def _module_codes(ns:dict):
+    "Every code object of the functions and classes a module defines (nested ones too)."
+    todo, seen = [], set()
+    for v in list(ns.values()):
+        if isinstance(v, types.FunctionType) and v.__module__ == ns.get('__name__'): todo.append(v.__code__)
+        elif isinstance(v, type) and v.__module__ == ns.get('__name__'):
+            for w in vars(v).values():
+                w = getattr(w, '__func__', getattr(w, 'fget', w))
+                if isinstance(w, types.FunctionType): todo.append(w.__code__)
+    while todo:
+        c = todo.pop()
+        if id(c) in seen: continue
+        seen.add(id(c)); yield c
+        todo += [k for k in c.co_consts if isinstance(k, types.CodeType)]
 
 # %% ../nbs/04_pytest_plugin.ipynb #141ead02
 _WATCHED = ('builtins', 'math', 'cmath', 'operator', 'json', 'unittest', 'pytest', '_pytest', 'pluggy', 'numpy', 'torch', 'pandas',
@@ -263,7 +357,7 @@ class Guard:
 # %% ../nbs/04_pytest_plugin.ipynb #3dc6ceee
 class _Finder(importlib.abc.MetaPathFinder):
     "Finds modules through the other finders and calls `after(module)` once a chosen module has run, before its importer goes on."
-    def __init__(self, guard=None, targets=None): self.guard, self.targets = guard, targets
+    def __init__(self, guard=None, targets=None, note=None): self.guard, self.targets, self.note = guard, targets, note
     def wants(self, name:str) -> bool:
         return (self.guard is not None and is_watched(name)) or (self.targets is not None and self.targets.wants(name))
     def find_spec(self, name, path=None, target=None):
@@ -277,7 +371,9 @@ class _Finder(importlib.abc.MetaPathFinder):
         return None
     def after(self, module):
         name = module.__name__
-        if self.guard is not None and is_watched(name): self.guard.take(name, module)
+        if self.guard is not None and is_watched(name):
+            self.guard.take(name, module)
+            if self.note is not None: self.note(module)
         if self.targets is not None: self.targets.loaded(module)
 
 class _Loader:
@@ -312,49 +408,30 @@ def returned_types(obj, depth:int=2, out=None) -> list:
 
 def _generated(v) -> bool: return '__create_fn__' in getattr(v, '__qualname__', '')  # a method that dataclasses wrote
 
-def type_flags(t, module_names:set, module_classes:set, gold:list) -> dict:
-    "What makes a returned type suspicious: defined by the answer, or a subclass of what the gold returned; and then the dunders it defines itself."
-    flags = {}
-    if getattr(t, '__module__', None) in module_names and t.__qualname__ not in module_classes: flags['defined_by_answer'] = True
-    sub = [type_name(g) for g in gold if isinstance(g, type) and g is not t and issubclass(t, g)]
-    if sub: flags['subclass_of'] = sub
-    if flags:
-        dunders = sorted(k for k, v in vars(t).items() if k[:2] == '__' == k[-2:] and k not in _BENIGN and not _generated(v)
-                         and not (k == '__hash__' and v is None))
-        if dunders: flags['dunders'] = dunders
-    return flags
+class Fresh:
+    "An object equal to nothing but itself: what no implementation can return."
+    __hash__ = object.__hash__
+    def __eq__(self, other): return self is other
+    def __ne__(self, other): return self is not other
+    def __repr__(self): return f'<fresh {id(self):x}>'
 
-def _resolve(name:str):
-    "The class a `type_name` names, if its module is loaded."
-    mod, _, rest = name.partition('.')
-    while rest:
-        m = sys.modules.get(mod)
-        if m is not None:
-            obj = m
-            for part in rest.split('.'):
-                obj = getattr(obj, part, None)
-                if obj is None: break
-            if isinstance(obj, type): return obj
-        head, _, rest = rest.partition('.')
-        mod = f"{mod}.{head}"
-    return None
+def type_info(t) -> dict:
+    "What the harness needs to judge a returned type: where it is defined, what it derives from, the dunders it defines itself."
+    dunders = sorted(k for k, v in vars(t).items() if k[:2] == '__' == k[-2:] and k not in _BENIGN and not _generated(v)
+                     and not (k == '__hash__' and v is None)) if t.__flags__ & (1 << 9) else []  # Python classes only (a heap type)
+    return dict(module=getattr(t, '__module__', '?'), qualname=getattr(t, '__qualname__', '?'), mro=[type_name(c) for c in t.__mro__], dunders=dunders)
 
-def _trampoline(fn, call:str):
-    "A code object for `fn` that calls the builtin `call` with `(args, kwargs)`: same free variables, file, first line and name as `fn`'s own."
-    code = fn.__code__
-    free, aw = code.co_freevars, ('async ', 'await ') if code.co_flags & inspect.CO_COROUTINE else ('', '')
-    src = ("def _outer():\n" + ''.join(f"    {v} = None\n" for v in free) + f"    {aw[0]}def _t(*args, **kwargs):\n"
-           + (f"        {', '.join(free)}\n" if free else '') + f"        return {aw[1]}{call}(args, kwargs)\n    return _t\n")
-    ns = {}
-    exec(compile(src, code.co_filename, 'exec'), ns)
-    return ns['_outer']().__code__.replace(co_firstlineno=code.co_firstlineno, co_name=code.co_name, co_qualname=code.co_qualname)
+def equals_anything(obj) -> bool:
+    "Does `obj` claim to equal a brand-new object (`unittest.mock.ANY`, an always-equal class)?"
+    try: r = obj == Fresh()
+    except Exception: return False
+    return r is True or (type(r).__name__ == 'bool_' and bool(r))
 
 # %% ../nbs/04_pytest_plugin.ipynb #e16ce262
 class Target:
     "One function under test, instrumented in place where its module defines it: its calls recorded for replay, its return types reported."
-    def __init__(self, file:str, qualname:str, exempt:set, gold_types=(), module_classes=(), record:bool=True):
-        self.file, self.qualname, self.exempt, self.pending = os.path.realpath(file), qualname, exempt, []  # pending: records the recorder sends
-        self.gold_types, self.module_classes, self.record = set(gold_types), set(module_classes), record
+    def __init__(self, file:str, qualname:str, caps:dict, channel, record:bool=True):
+        self.file, self.qualname, self.caps, self.channel, self.record = os.path.realpath(file), qualname, caps, channel, record
         self.calls, self.seen, self.module_names, self.done, self.current, self.kind = [], set(), set(), set(), None, None
         base = os.path.basename(self.file)
         self.stem = os.path.basename(os.path.dirname(self.file)) if base == '__init__.py' else base[:-3]
@@ -369,14 +446,14 @@ class Target:
         owner, parts = module, self.qualname.split('.')
         for p in parts[:-1]:
             owner = vars(owner).get(p) if hasattr(owner, '__dict__') else None
-            if owner is None: return self.pending.append(('target', dict(qualname=self.qualname, wrapped=False, why=f'{p} not found')))
+            if owner is None: return self.channel.send('target', qualname=self.qualname, wrapped=False, why=f'{p} not found')
         raw = vars(owner).get(parts[-1])
         self.kind = type(raw)
         fn = raw.__func__ if self.kind in (staticmethod, classmethod) else raw
         if not isinstance(fn, types.FunctionType) or inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
-            return self.pending.append(('target', dict(qualname=self.qualname, wrapped=False, why=f'not a plain function: {type_name(self.kind)}')))
+            return self.channel.send('target', qualname=self.qualname, wrapped=False, why=f'not a plain function: {type_name(self.kind)}')
         if id(fn) not in self.done: self._instrument(fn)
-        self.pending.append(('target', dict(qualname=self.qualname, wrapped=True, module=module.__name__)))
+        self.channel.send('target', qualname=self.qualname, wrapped=True, module=module.__name__)
 
     def _instrument(self, fn):
         "Make `fn` itself (its identity, signature and source stay what they were) call the original through the recorder."
@@ -399,8 +476,7 @@ class Target:
                 return r
         name = f"_codebench_target_{id(fn):x}"
         vars(builtins)[name] = call
-        fn.__code__ = _trampoline(fn, name)
-        self.exempt.add(fn.__code__)  # the trampoline carries the target's file and lines, but is not the answer's code
+        fn.__code__ = self.caps['exempt'](fn, name)  # the hook's trampoline: it carries the target's file and lines, but is not the answer's code
         self.done.add(id(fn))
 
     def _before(self, a, k):
@@ -416,12 +492,9 @@ class Target:
         new = [t for t in ts if t not in self.seen]
         if not new: return
         self.seen.update(new)
-        gold = [g for g in map(_resolve, self.gold_types) if g is not None] if self.gold_types else []
-        out = {}
-        for t in new:
-            n = type_name(t)
-            out[n] = type_flags(t, self.module_names, self.module_classes, gold) if self.gold_types and n not in self.gold_types else {}
-        self.pending.append(('returns', dict(qualname=self.qualname, types=out)))  # sent later: the answer may still be running (recursion)
+        out = {type_name(t): type_info(t) for t in new}
+        if type(r) in new and equals_anything(r): out[type_name(type(r))]['equals_anything'] = True
+        self.channel.send('returns', qualname=self.qualname, types=out)
 
     def replay(self):
         "The calls recorded so far, unpickled afresh: `[(test module, args, kwargs)]`."
@@ -448,14 +521,7 @@ class Targets:
     def loaded(self, module):
         for t in self.all: t.loaded(module)
 
-# %% ../nbs/04_pytest_plugin.ipynb #f5ed80fc
-class Fresh:
-    "An object equal to nothing but itself: what no implementation can return."
-    __hash__ = object.__hash__
-    def __eq__(self, other): return self is other
-    def __ne__(self, other): return self is not other
-    def __repr__(self): return f'<fresh {id(self):x}>'
-
+# %% ../nbs/04_pytest_plugin.ipynb #215e0985
 _MOD_STYLES = {'numpy': 'numpy', 'numpy.testing': 'numpy.testing', 'torch': 'torch', 'torch.testing': 'torch.testing', 'pytest': 'pytest',
                'unittest': 'unittest', 'pandas': 'pandas', 'pandas.testing': 'pandas.testing'}
 _FN_STYLES = frozenset({'assert_allclose', 'assert_array_equal', 'assert_array_almost_equal', 'assert_almost_equal', 'assert_equal', 'assert_close',
@@ -635,19 +701,10 @@ class Recorder:
         self.registry0 = None
 
     # -- outcomes, as they happen
-    def flush(self):
-        "Send what the targets queued (they may report while the answer is still running, the recorder never does)."
-        for t in (self.targets.all if self.targets else ()):
-            while t.pending:
-                kind, data = t.pending.pop(0)
-                self.channel.send(kind, **data)
-
     def pytest_collectreport(self, report):
-        self.flush()
         if report.failed: self.channel.send('test', id=report.nodeid or '<collection>', when='collect', outcome='error', msg=_message(report))
 
     def pytest_runtest_logreport(self, report):
-        self.flush()
         outcome = 'skipped' if report.skipped else report.outcome
         self.channel.send('test', id=report.nodeid, when=report.when, outcome=outcome, msg='' if outcome == 'passed' else _message(report))
 
@@ -669,12 +726,13 @@ class Recorder:
         for it in items:
             mod = it.getparent(pytest.Module)
             if mod is not None and mod.nodeid not in seen:
-                seen.add(mod.nodeid); mods.append((vars(mod.obj), compare_styles(vars(mod.obj))))
+                seen.add(mod.nodeid); mods.append((vars(mod.obj), tuple(compare_styles(vars(mod.obj)))))
                 self.styles[mod.nodeid] = [s for s, _ in mods[-1][1]]
         last = next(it for it in reversed(items) if it.getparent(pytest.Module) is m)
         base = last.name.split('[')[0].removeprefix('test_').removeprefix('test')[:40] or 'case'
-        targets, skip = (self.targets.all if self.targets else []), set(self.spec.get('skip_checks', ()))
-        for kind, fn in (('a', self._must(stem)), ('b', self._impossible(mods, targets, skip, m.nodeid))):
+        targets, skip = tuple(self.targets.all if self.targets else ()), frozenset(self.spec.get('skip_checks', ()))
+        as_real = f"{last.nodeid} (call)"  # what PYTEST_CURRENT_TEST says while the impossible canary runs: a real test's name
+        for kind, fn in (('a', self._must(stem)), ('b', self._impossible(tuple(mods), targets, skip, m.nodeid, as_real))):
             name = f"test_{base}_{stem}{kind}"
             items.append(pytest.Function.from_parent(m, name=name, callobj=fn))
             self.canaries[f"{m.nodeid}::{name}"] = kind
@@ -687,24 +745,28 @@ class Recorder:
             assert value == int(f"{value}")
         return canary
 
-    def _impossible(self, mods, targets, skip, nodeid):
+    def _impossible(self, mods, targets, skip, nodeid, as_real):
         channel = self.channel
         def canary():
-            passed = impossible_checks(mods, targets, skip)
+            own = os.environ.get('PYTEST_CURRENT_TEST')
+            os.environ['PYTEST_CURRENT_TEST'] = as_real  # an answer that looks at it sees a test of the project's own
+            try: passed = impossible_checks(mods, targets, skip)
+            finally: os.environ['PYTEST_CURRENT_TEST'] = own or ''
             channel.send('canary', id=nodeid, passed=passed)
             if not passed: pytest.fail('every impossible comparison failed, as it must (a codebench canary)', pytrace=False)  # no traceback to format
         return canary
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session):
-        self.items = [(it, type(it), vars(it).get('_obj'), 'runtest' in vars(it)) for it in session.items]
+        fn = lambda it: getattr(getattr(it, 'obj', None), '__code__', None) if isinstance(it, pytest.Function) else None
+        self.items = [(it, type(it), vars(it).get('_obj'), 'runtest' in vars(it), fn(it)) for it in session.items]
         for it in session.items:
             mod = getattr(it, 'module', None)
             if mod is not None and mod.__name__ not in self.modules:
                 ns = vars(mod)
                 self.modules[mod.__name__] = (ns, dict(ns))
         self.channel.send('globals', modules={n: {k: describe(v) for k, v in snap.items() if not k.startswith('@')}
-                                              for n, (_, snap) in self.modules.items()})
+                                              for n, (_, snap) in self.modules.items()}, registry=hook_registry(self.config, self.roots))
 
     def _globals_changed(self) -> list:
         out = []
@@ -713,12 +775,12 @@ class Recorder:
         return sorted(out)
 
     def _items_changed(self) -> list:
-        return sorted(it.nodeid for it, t, obj, rt in self.items if type(it) is not t or vars(it).get('_obj', obj) is not obj
-                      or ('runtest' in vars(it)) != rt)
+        code = lambda it: getattr(getattr(it, 'obj', None), '__code__', None) if isinstance(it, pytest.Function) else None
+        return sorted(it.nodeid for it, t, obj, rt, c in self.items if type(it) is not t or vars(it).get('_obj', obj) is not obj
+                      or ('runtest' in vars(it)) != rt or code(it) is not c)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
-        self.flush()
         finder_ok = any(isinstance(f, _Finder) and f.guard is self.guard for f in sys.meta_path)
         calls = []
         if self.spec.get('record') and self.targets:
@@ -726,11 +788,9 @@ class Recorder:
                 calls.append(dict(qualname=t.qualname, recorded=len(t.calls), copyable=t.record))
         self.channel.send('end', exitstatus=int(exitstatus), rebound=self.guard.changed() + ([] if finder_ok else ['the import watcher']),
                           registry=hook_registry(self.config, self.roots), changed_globals=self._globals_changed(), changed_items=self._items_changed(),
-                          hooks=process_hooks(_ANSWER[0]), calls=calls)
+                          calls=calls)  # the hook adds the interpreter-wide hooks left on the answer's code
 
-# %% ../nbs/04_pytest_plugin.ipynb #5043d4f7
-_ANSWER = [None]  # the run's `Answer` (set once, when the run's spec is read)
-
+# %% ../nbs/04_pytest_plugin.ipynb #14a66486
 def pytest_addoption(parser):
     parser.addoption('--codebench-channel', default=None, help="stream outcomes as JSON lines to this file descriptor (the harness's pipe)")
 
@@ -754,17 +814,16 @@ def pytest_load_initial_conftests(early_config, parser, args):
         token, _, spec = raw.decode('utf-8', 'replace').partition('\n')
         spec = json.loads(spec) if spec.strip() else {}
         os.set_inheritable(int(fd), False)
-        answer = _ANSWER[0] = Answer(spec.get('answer', ()))
-        audit_hook(answer, int(fd), token.strip())  # from here on only the hook knows the token
+        caps = audit_hook(spec.get('answer', ()), int(fd), token.strip(), globals())  # from here on only the hook knows the token
         del raw, token
         channel = Channel()
         guard = SERVER_GUARD or Guard()
-        if SERVER_GUARD is not None and not any(isinstance(f, _Finder) and f.guard is guard for f in sys.meta_path):
-            sys.meta_path.insert(0, _Finder(guard))
+        for f in list(sys.meta_path):
+            if isinstance(f, _Finder) and f.guard is guard: sys.meta_path.remove(f)
+        sys.meta_path.insert(0, _Finder(guard, note=caps['note']))
         targets = None
         if spec.get('targets'):
-            targets = Targets([Target(t['file'], t['qualname'], answer.exempt, t.get('gold_types', ()), t.get('module_classes', ()),
-                                      spec.get('record', True)) for t in spec['targets']])
+            targets = Targets([Target(t['file'], t['qualname'], caps, channel, spec.get('record', True)) for t in spec['targets']])
             sys.meta_path.insert(0, _Finder(targets=targets))
         channel.send('start', pid=os.getpid())
         early_config.stash[_STATE] = (channel, spec, guard, targets)

@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from fastcore.basics import patch
 
-from .harness import drain, reap, watch
+from .harness import Sink, drain, reap, watch
 from .backend import PrerequisiteError
 
 # %% auto #0
@@ -309,6 +310,11 @@ def bwrap_tmpfs(path:str, mb:int) -> list:
     "A private, world-writable tmpfs at `path`, of `mb` MiB where bubblewrap can size it."
     return ['--perms', '1777'] + (['--size', str(mb << 20)] if mb > 0 and _bwrap_sizes() else []) + ['--tmpfs', path]
 
+@lru_cache(None)
+def _hidden(roots:tuple) -> list:
+    "Benchmarks that lie inside an interpreter's directories (an installed codebench carries its demo, gold and all): to be covered up."
+    return sorted({p for r in roots for p in glob.glob(f"{r}/lib/python3*/site-packages/codebench/benchmarks") if os.path.isdir(p)})
+
 def bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str,
                ro:list=(),  # more (host, mount) pairs, read-only
                uid:int|None=None,  # run as this uid in a user namespace of its own, without capabilities (the harness drops privileges itself otherwise)
@@ -331,6 +337,7 @@ def bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str,
     for dev in sorted(glob.glob('/dev/nvidia*')): argv.extend(['--dev-bind', dev, dev])  # GPUs, where there are any
     for r in env.roots:
         if not under(r, bound): mount('--ro-bind', r, r)
+    for d in _hidden(tuple(env.roots)): argv.extend(['--tmpfs', d])  # a benchmark inside the interpreter (codebench's own demo) is not shown
     mount('--ro-bind', harness_dir(), HARNESS_MOUNT)
     for name, host in sorted(corpora.items()): mount('--ro-bind', host, f"{CORPUS_MOUNT}/{name}")
     for host, dest in rw: mount('--bind', host, dest)
@@ -379,8 +386,19 @@ def _guarded_files(code:Path, test_files:list) -> list:
         if d.is_dir(): out |= {str(p.relative_to(code)) for p in d.iterdir() if p.is_file() and not p.is_symlink()}
     return sorted(out)
 
+def _digest(p:Path) -> str|None:
+    "A file's content hash, read without following a link (a run may leave a link to anything in place of a test file)."
+    try: fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError: return None
+    except OSError: return f"not a plain file: {os.readlink(p) if p.is_symlink() else 'special'}"
+    with os.fdopen(fd, 'rb') as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode): return 'not a plain file'
+        h = hashlib.sha256()
+        while chunk := f.read(1 << 20): h.update(chunk)
+    return h.hexdigest()
+
 def _digest_files(code:Path, files:list) -> dict:
-    return {f: hashlib.sha256((code/f).read_bytes()).hexdigest() if (code/f).is_file() else None for f in files}
+    return {f: _digest(code/f) for f in files}
 
 def _corpora(ws:Workspace) -> dict:
     return {ws.framework_rel: ws.corpus} if ws.corpus and ws.framework_rel else {}
@@ -388,13 +406,20 @@ def _corpora(ws:Workspace) -> dict:
 _RANK = {'passed': 0, 'skipped': 1, 'failed': 2, 'error': 3}  # the worst phase of a test decides its outcome
 _ONCE = ('start', 'canaries', 'globals', 'end')  # records a run sends once
 
+def _clean(x):
+    "Strings made writable: JSON can carry lone surrogates, which UTF-8 files cannot."
+    if isinstance(x, str): return x.encode('utf-8', 'replace').decode('utf-8')
+    if isinstance(x, list): return [_clean(v) for v in x]
+    if isinstance(x, dict): return {_clean(k): _clean(v) for k, v in x.items()}
+    return x
+
 def read_stream(text:str, token:str) -> dict:
     "What a run's plugin streamed: outcomes per test (worst phase wins), messages, everything else it reported, and `anomalies`: lines without the run's token, records sent twice."
     out = dict(tests={}, messages={}, audit=[], returns={}, targets=[], canary_checks={}, anomalies=[], seen=set())
     phases = set()
     for line in text.splitlines():
-        if not line.strip(): continue
-        try: r = json.loads(line)
+        if not line.strip() or line == '{"k": "flooded"}': continue
+        try: r = _clean(json.loads(line))
         except ValueError: out['anomalies'].append(f"a line that is not a record: {line[:80]!r}"); continue
         if not isinstance(r, dict) or r.get('t') != token: out['anomalies'].append(f"a record without the run's token: {line[:80]!r}"); continue
         k = r.get('k')
@@ -416,6 +441,7 @@ def read_stream(text:str, token:str) -> dict:
         elif k == 'target': out['targets'].append(r)
         elif k == 'canary': out['canary_checks'][r.get('id', '')] = r.get('passed', [])
         else: out['anomalies'].append(f"an unknown record {k!r}")
+    if '\n{"k": "flooded"}' in text: out['anomalies'].append('the run wrote more into its channel than a run can (flooded)')
     if 'start' not in out['seen'] and out['seen']: out['anomalies'].append('records before the first one')
     return out
 
@@ -470,7 +496,7 @@ def run_tests(
     before = _digest_files(ws.code, guarded)
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    t0, sink = time.perf_counter(), []
+    t0, sink = time.perf_counter(), Sink()
     with open(log_path, 'wb') as log:
         try: proc = subprocess.Popen(cmd, cwd=ws.code, env=req['env'], stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True, pass_fds=(sw, cw))
@@ -489,7 +515,7 @@ def run_tests(
     with os.fdopen(sr, 'rb') as f: status = f.read().decode(errors='replace')
     run = TestRun(returncode=proc.returncode, timed_out=why == 'timeout', killed=why if why != 'timeout' else '',
                   duration=time.perf_counter() - t0, isolation=iso.describe(env), harness_error='' if why else harness_error(status))
-    return _collect(run, ws, guarded, before, b''.join(sink).decode(errors='replace'), req['token'], log_path)
+    return _collect(run, ws, guarded, before, sink.text(), req['token'], log_path)
 
 # %% ../nbs/05_sandbox.ipynb #b14c7c15
 _SPAWNER = ThreadPoolExecutor(1, thread_name_prefix='codebench-spawn')
