@@ -42,6 +42,7 @@ def console_progress():
     if fd is None: yield; return  # not in a kernel: stderr is the console already
     with os.fdopen(os.dup(fd), 'w', buffering=1) as console, contextlib.redirect_stderr(console), warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='IProgress not found')  # tqdm.auto in a kernel without ipywidgets
+        warnings.showwarning = lambda msg, *a, **k: print(f"codebench: warning: {msg}", file=sys.stderr)  # one plain line each
         yield
 
 class StageError(RuntimeError):

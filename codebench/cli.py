@@ -358,6 +358,7 @@ def _chain_summary(r) -> int:
     "What a chain run did, its failures, and where its pages are."
     print(f"\n{len(r.executed)} notebooks executed, {len(r.kept)} unchanged (kept), in {r.seconds:.1f} s; {len(r.failures)} failed")
     for k, err in r.failures.items(): print(f"failed: {k}: {err}", file=sys.stderr)
+    print(f"every report set: {r.root_index}")
     print(r.index)
     return 1 if r.failures else 0
 
