@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 RUNS   ?= runs/demo
 JOBS   ?= auto
 
-.PHONY: demo bench test vllm-env check-sync nbtest pytest export readme lab clean help koco koco-envs
+.PHONY: demo bench test vllm-env check-sync nbtest pytest export readme lab clean help koco koco-envs sandbox
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
@@ -29,9 +29,17 @@ $(VENV)/.lab: $(VENV)/.dev
 	$(PIP) install -q -e ".[dev,lab]"
 	touch $@
 
+# every answer runs inside bubblewrap: installed here where this user may (root, or sudo without a password), else a stop with the command
+sandbox:  ## bubblewrap, the sandbox every answer runs in (apt-get install bubblewrap where possible)
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get install -y -q --no-install-recommends bubblewrap >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends bubblewrap >/dev/null; }; \
+	  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo apt-get install -y -q --no-install-recommends bubblewrap >/dev/null; fi; \
+	  command -v bwrap >/dev/null 2>&1 || { echo "codebench runs answers only inside bubblewrap; install it first: sudo apt-get install bubblewrap"; exit 2; }; }
+
 MODELS ?= reference stub mutants:0
 REPORTS ?= reports
-demo: $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the offline models -> reports/demo/, listed in reports/index.html
+demo: sandbox $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the offline models -> reports/demo/, listed in reports/index.html
 	$(BIN)/codebench run $(foreach m,$(MODELS),-m $(m)) --n 4 --runs $(RUNS) --reports $(REPORTS) --name demo --title "codebench demo"
 
 bench: $(VENV)/.dev  ## speed: the CLI's answer to --help, evaluation against the reference evaluator, agent overhead, retrieval (the last two need KOCO_ROOT for real corpora)
@@ -62,7 +70,7 @@ $(VLLM_VENV)/.ok: setup.py settings.ini
 	touch $@
 vllm-env: $(VLLM_VENV)/.ok  ## build the vLLM environment (CPU build; set VLLM_PYTHON to use it for `codebench serve`)
 
-test: $(VENV)/.dev $(if $(SKIP_VLLM),,$(VLLM_VENV)/.ok)  ## all tests: notebooks/library in sync and clean, nbdev_test, pytest (SKIP_VLLM=1: without the vLLM group)
+test: sandbox $(VENV)/.dev $(if $(SKIP_VLLM),,$(VLLM_VENV)/.ok)  ## all tests: notebooks/library in sync and clean, nbdev_test, pytest (SKIP_VLLM=1: without the vLLM group)
 	@$(MAKE) --no-print-directory check-sync nbtest pytest
 
 check-sync: $(VENV)/.dev  ## fail if nbdev_export/nbdev_clean/README rendering would change any file

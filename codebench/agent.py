@@ -25,7 +25,7 @@ from .backend import Backend, BackendError, ModelSpec, Request, Sampling, parse_
 from .core import Completion, Task, file_part
 from .dataset import Exclusions, corpus_files, strip_tasks
 from .mutate import stub_code
-from .sandbox import _bwrap_argv, bwrap_works, own_python, probe_python
+from .sandbox import bwrap_argv, bwrap_works, own_python, probe_python
 from .splice import _defs_named, _indent_of, _module_names, _segment, needed_helpers, reindent
 
 # %% auto #0
@@ -188,7 +188,7 @@ def run_shell(wd:Workdir, command:str, timeout:float=60, python:str|None=None, m
     timeout = min(float(timeout), max_timeout)
     env = probe_python(python) if python else own_python()
     ro = [(wd.corpus, f"{SHELL_MOUNT}/knowledge_corpus")] if wd.corpus is not None else []
-    argv = _bwrap_argv(env, [(wd.root/'repo', f"{SHELL_MOUNT}/repo")], {}, f"{SHELL_MOUNT}/repo", ro=ro, uid=1000)
+    argv = bwrap_argv(env, [(wd.root/'repo', f"{SHELL_MOUNT}/repo")], {}, f"{SHELL_MOUNT}/repo", ro=ro, uid=1000)
     envvars = dict(PATH=f"{env.bin_dir}:/usr/local/bin:/usr/bin:/bin", HOME='/tmp', LANG='C.UTF-8', PYTHONDONTWRITEBYTECODE='1',
                    PYTHONPATH=f"{SHELL_MOUNT}/repo", HF_HUB_OFFLINE='1', OMP_NUM_THREADS='1')
     t0 = time.monotonic()

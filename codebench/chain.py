@@ -297,8 +297,11 @@ def run_chain(
     links:list=(),  # more (name, href) links for the set's index page
     extra_stages:list=(),  # (stage notebook, output path in the set, parameters, failure key), run after the comparison
     kind:str='run',  # what the set is, on the index of every set: run, study, conflict
+    unsafe_no_sandbox:bool=False,  # without bubblewrap, run the answers anyway (resource limits only); every report says so
 ) -> ChainResult:
     "Execute the stage notebooks for every framework and model, render HTML, write the set's index and the index of every set."
+    from codebench.sandbox import choose_isolation
+    choose_isolation(unsafe_no_sandbox)  # no sandbox, no run: refused here, before any notebook starts
     t0 = time.perf_counter()
     bench, runs = (Path(root).resolve() if root else demo_root()), Path(runs).resolve()
     top, reports = report_set(reports, name or set_name(models))
@@ -319,7 +322,8 @@ def run_chain(
             common = dict(runs=runs, model=spec, framework=fw, example=example, condition=cond, report_root=reports)
             stage('03_generate.ipynb', d/slug/'03_generate.ipynb', dict(common, n=n, temperature=temperature, top_p=top_p,
                   max_tokens=max_tokens, backend_args=backend_args or {}), f'{fw}/{m}', [f"{ex}/prompts*.jsonl", f"{ex}/{slug}/completions.jsonl"]) and \
-            stage('04_evaluate.ipynb', d/slug/'04_evaluate.ipynb', dict(common, jobs=jobs, timeout=timeout, env=env), f'{fw}/{m}',
+            stage('04_evaluate.ipynb', d/slug/'04_evaluate.ipynb', dict(common, jobs=jobs, timeout=timeout, env=env,
+                  unsafe_no_sandbox=unsafe_no_sandbox), f'{fw}/{m}',
                   [f"{ex}/tasks.jsonl", f"{ex}/census.jsonl", *(f"{ex}/{slug}/{f}" for f in ('completions.jsonl', 'results.jsonl'))],
                   again=_harness_errors(runs, fw, slug))
     summary = _comparison(stage, runs, reports, slugs, ks, title, extra_stages, say)

@@ -142,6 +142,8 @@ def _generate_args(sp, s):
     sp.add_argument('--concurrency', type=int, default=8, help='API and agent models: requests in flight at once')
     sp.add_argument('--agent-command', default='', metavar='TEMPLATE',
                     help="agent:external: your CLI agent's command, run in the stripped copy; placeholders {repo} {file} {function} {prompt_file} {corpus} {workdir}")
+    sp.add_argument('--no-wait', dest='wait', action='store_false',
+                    help='refuse, instead of waiting, when another codebench is writing the same model run')
     _filters(sp)
 
 def _spec_help() -> str:
@@ -157,7 +159,7 @@ def cmd_generate(args) -> int:
     for model in args.model:
         added = generate(args.runs, model, Sampling(args.n, args.temperature, args.top_p, args.max_tokens), framework=args.framework,
                          example=args.example, backend_args=dict(concurrency=args.concurrency, agent_command=args.agent_command),
-                         condition=args.prompts)
+                         condition=args.prompts, wait=args.wait)
         print(f"{run_name(model, args.prompts)}: {sum(added.values())} new completions in {len(added)} examples")
     return 0
 
@@ -202,7 +204,11 @@ def _eval_options(sp, s):
     sp.add_argument('--jobs', '-j', type=_jobs, default=None, metavar='N', help='concurrent sandboxed test runs (default: number of cores)')
     sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
     sp.add_argument('--memory-mb', type=int, default=4096, help='memory a test run may allocate (RLIMIT_DATA)')
-    sp.add_argument('--require-sandbox', action='store_true', help='refuse to run tests without bubblewrap')
+    sp.add_argument('--unsafe-no-sandbox', action='store_true',
+                    help='run the answers even without bubblewrap, with resource limits only (never as root); every report says so')
+    sp.add_argument('--require-sandbox', action='store_true', help=argparse.SUPPRESS)  # the default now; kept so old scripts still run
+    sp.add_argument('--no-wait', dest='wait', action='store_false',
+                    help='refuse, instead of waiting, when another codebench is writing the same model run')
     sp.add_argument('--no-warm', dest='warm', action='store_false',
                     help='start a fresh interpreter per test run (default: warm workers that pre-import the test dependencies and fork per run)')
     sp.add_argument('--env', action='append', metavar='SPEC',
@@ -224,6 +230,7 @@ def _evaluate_args(sp, s):
     sp.add_argument('--koco', action='store_true', help="also write the reference tool's _result.jsonl and _result.metrics.json")
     sp.add_argument('--rerun', choices=_RERUN, default='error',
                     help="judge again: error (runs that failed for the harness), fail (every result that is not a pass), or all")
+    sp.add_argument('--include-weak', action='store_true', help='count weak tasks (a stub passes them) in the headline metrics too (default: they are reported apart)')
     _eval_options(sp, s)
 
 # %% ../nbs/90_cli.ipynb #4cbacc24
@@ -265,9 +272,9 @@ def cmd_evaluate(args) -> int:
     envs = EnvMap(args.env, runs=args.runs)
     _check_env(args.env, (fw for fw, ex, d in run_examples(args.runs) if not args.framework or fw == args.framework))
     for model in args.model:
-        out = evaluate(args.runs, model, jobs=args.jobs, limits=_limits(args), require_sandbox=args.require_sandbox, framework=args.framework,
+        out = evaluate(args.runs, model, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox, framework=args.framework,
                        example=args.example, warm=args.warm, envs=envs, rerun=args.rerun, fresh_census=args.fresh_census,
-                       condition=args.prompts)
+                       condition=args.prompts, wait=args.wait, include_weak=args.include_weak)
         print(f"\n{run_name(model, args.prompts)}\n" + _table(_metrics_table(out)))
         errors = sum(m['harness_errors']['count'] for m in out.values())
         if errors: print(f"{errors} run(s) failed for the harness (verdict 'error', not scored; logs in <model>/logs/); "
@@ -294,7 +301,7 @@ def cmd_validate(args) -> int:
     from codebench.validate import validate_benchmark
     _check_env(args.env, _frameworks(args.root, args.framework))
     df = validate_benchmark(args.root, args.out, framework=args.framework, example=args.example, n_mutants=args.mutants, seed=args.seed,
-                            weak_below=args.weak_below, jobs=args.jobs, limits=_limits(args), require_sandbox=args.require_sandbox,
+                            weak_below=args.weak_below, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox,
                             warm=args.warm, envs=EnvMap(args.env, runs=args.out, root=args.root), fresh_census=args.fresh_census)
     print(_table(df[['task_id', 'gold', 'census_tests', 'stub', 'killed', 'mutants', 'mutation_score']].round(2)))
     weak = df[df.weak]
@@ -308,16 +315,18 @@ def cmd_validate(args) -> int:
 def _aggregate_args(sp, s):
     sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory (env OUTPUT_DIR)')
     sp.add_argument('--out', '-o', required=True, help='directory for the CSV files')
+    sp.add_argument('--include-weak', action='store_true', help='count weak tasks (a stub passes them) in the tables too; weak.csv has them apart always')
 
 @command('aggregate', 'metrics across examples, models and frameworks (CSV)', _aggregate_args)
 def cmd_aggregate(args) -> int:
     """Aggregate every evaluated example under RUNS: per example, per model across examples (models.csv) and per model across
     frameworks (frameworks.csv), with bootstrap 95% intervals of pass@k."""
     from codebench.metrics import aggregate
-    tables = aggregate(args.runs, args.out)
+    tables = aggregate(args.runs, args.out, include_weak=args.include_weak)
     cols = lambda t: [c for c in t.columns if not c.endswith('_ci95')]
     print(_table(tables['frameworks'][cols(tables['frameworks'])].round(3)))
-    print(f"\nper_example.csv, models.csv, frameworks.csv, aggregate.json -> {args.out}")
+    print(f"\n{'weak tasks included' if args.include_weak else 'scoreable tasks that are not weak'}; "
+          f"per_example.csv, models.csv, frameworks.csv, weak.csv, aggregate.json -> {args.out}")
     return 0
 
 # %% ../nbs/90_cli.ipynb #8000723d
@@ -334,6 +343,7 @@ def _run_args(sp, s):
     sp.add_argument('--jobs', '-j', type=_jobs, default=None, metavar='N', help='concurrent sandboxed test runs (default: number of cores)')
     sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
     sp.add_argument('--env', action='append', metavar='SPEC', help="the tests' interpreter (see `evaluate --help`)")
+    sp.add_argument('--unsafe-no-sandbox', action='store_true', help='run the answers even without bubblewrap (see `evaluate --help`)')
 
 def _report_options(sp, title:str, name_help:str):
     "Where and how `run` and `study` publish."
@@ -352,7 +362,8 @@ def _chain_args(args) -> dict:
     _check_env(args.env, _frameworks(root, args.framework))
     if args.no_input: print('codebench: note: --no-input is the default now (outputs only); --show-code keeps the code', file=sys.stderr)
     return dict(root=root, frameworks=args.framework, example=args.example, n=args.n, runs=args.runs, reports=args.reports, name=args.name,
-                title=args.title, show_code=args.show_code, force=args.force, jobs=args.jobs, timeout=args.timeout, env=args.env)
+                title=args.title, show_code=args.show_code, force=args.force, jobs=args.jobs, timeout=args.timeout, env=args.env,
+                unsafe_no_sandbox=args.unsafe_no_sandbox)
 
 def _chain_summary(r) -> int:
     "What a chain run did, its failures, and where its pages are."
@@ -391,6 +402,7 @@ def _study_args(sp, s):
     sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
     sp.add_argument('--concurrency', type=int, default=8, help='API and agent models: requests in flight at once')
     sp.add_argument('--env', action='append', metavar='SPEC', help="the tests' interpreter (see `evaluate --help`)")
+    sp.add_argument('--unsafe-no-sandbox', action='store_true', help='run the answers even without bubblewrap (see `evaluate --help`)')
 
 @command('study', 'one base model under several conditions, compared task by task -> reports/study/10_study.html', _study_args)
 def cmd_study(args) -> int:
@@ -670,7 +682,8 @@ def build_parser(
 # %% ../nbs/90_cli.ipynb #fbfbfcba
 def _expected_errors() -> tuple:
     from codebench.chain import StageError
-    return (PrerequisiteError, BackendError, StageError, ValueError, FileNotFoundError, NotADirectoryError)
+    from codebench.core import RunLocked
+    return (PrerequisiteError, BackendError, StageError, RunLocked, ValueError, FileNotFoundError, NotADirectoryError)
 
 def _plain_warning(message, category, filename, lineno, file=None, line=None):
     "Warnings as one line each (`codebench: warning: ...`), without the source line."

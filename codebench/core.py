@@ -9,8 +9,10 @@ import dataclasses
 import json
 import os
 import re
+import sys
 import tempfile
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -18,8 +20,9 @@ from typing import Callable, Iterable
 
 # %% auto #0
 __all__ = ['VERDICTS', 'Record', 'Task', 'Prompt', 'Completion', 'Result', 'make_task_id', 'JsonlError', 'read_jsonl',
-           'repair_jsonl', 'append_jsonl', 'write_jsonl', 'done_keys', 'model_slug', 'file_part', 'run_name',
-           'prompts_path', 'example_run_dir', 'model_run_dir', 'run_examples', 'demo_root', 'Settings', 'load_settings']
+           'repair_jsonl', 'append_jsonl', 'write_jsonl', 'done_keys', 'read_samples', 'RunLocked', 'run_lock',
+           'model_slug', 'file_part', 'run_name', 'prompts_path', 'example_run_dir', 'model_run_dir', 'run_examples',
+           'demo_root', 'Settings', 'load_settings']
 
 # %% ../nbs/00_core.ipynb #2b2e7879
 class Record:
@@ -212,6 +215,47 @@ def done_keys(
 ) -> set:
     "Keys of the records already in `path`: what a resumed run skips."
     return {key(r) for r in read_jsonl(path)}
+
+# %% ../nbs/00_core.ipynb #53d3f92c
+def read_samples(
+    path,  # completions.jsonl or results.jsonl
+    cls=None,  # `Record` subclass with `task_id` and `sample`
+    keep:str='last',  # which record of a (task, sample) stays: 'last' (results: judged again) or 'first' (completions: what was evaluated)
+) -> list:
+    "Records of a JSONL file, one per (task, sample); a file that holds a pair twice is reported with a warning."
+    recs = read_jsonl(path, cls)
+    key = (lambda r: (r['task_id'], r['sample'])) if cls is None else (lambda r: (r.task_id, r.sample))
+    out = {}
+    for r in recs:
+        if keep == 'last' or key(r) not in out: out[key(r)] = r  # in the order each pair first appears
+    if len(out) < len(recs):
+        warnings.warn(f"{path}: {len(recs) - len(out)} records repeat a (task, sample) already in the file; each pair is counted once "
+                      f"(the {keep} record)", stacklevel=2)
+    return list(out.values())
+
+# %% ../nbs/00_core.ipynb #065316c0
+class RunLocked(RuntimeError):
+    "Another process is writing this model's run directory."
+
+@contextmanager
+def run_lock(
+    model_dir,  # `RUNS/<framework>/<example>/<model>`
+    wait:bool=True,  # wait for the other writer (saying so on stderr), or raise `RunLocked`
+):
+    "Hold the model directory's write lock for the duration of the block."
+    from filelock import FileLock, Timeout
+    d = Path(model_dir); d.mkdir(parents=True, exist_ok=True)
+    lock, owner = FileLock(str(d/'.lock')), d/'.lock.owner'
+    try: lock.acquire(timeout=0)
+    except Timeout:
+        who = owner.read_text().strip() if owner.exists() else 'another process'
+        if not wait: raise RunLocked(f"{d} is being written by {who}; wait for it, or run again without --no-wait") from None
+        print(f"codebench: {d} is being written by {who}; waiting for it to finish", file=sys.stderr)
+        lock.acquire()
+    try:
+        owner.write_text(f"codebench (pid {os.getpid()})\n")
+        yield d
+    finally: lock.release()
 
 # %% ../nbs/00_core.ipynb #3e8a1ad1
 def model_slug(spec:str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core import demo_root, read_jsonl, write_jsonl
+from .mutate import stub_code
 from .parse import parse_benchmark
 from .splice import reindent
 
@@ -88,17 +89,23 @@ def _functions(tree) -> list:
 
 def _span(node) -> tuple: return min([d.lineno for d in node.decorator_list] + [node.lineno]), node.end_lineno
 
-def strip_tasks(text:str, rel_path:str, exclusions:Exclusions) -> tuple:
+def strip_tasks(
+    text:str, rel_path:str, exclusions:Exclusions,
+    stub:bool=False,  # keep each task function with a `NotImplementedError` body (what imports it still imports), instead of cutting it
+) -> tuple:
     "`(text without the task functions, [(qualname, why)])` for a Python file."
     try: tree = ast.parse(text)
     except SyntaxError: return text, []
     lines = text.splitlines(keepends=True)
-    removed, cut = [], set()
+    removed, cuts = [], []
     for q, node in _functions(tree):
         a, b = _span(node)
         why = exclusions.match(rel_path, q, ''.join(lines[a-1:b]))
-        if why: removed.append((q, why)); cut.update(range(a, b + 1))
-    return ''.join(l for i, l in enumerate(lines, 1) if i not in cut), removed
+        if why: removed.append((q, why)); cuts.append((a, b))
+    for a, b in sorted(cuts, reverse=True):
+        indent = lines[a-1][:len(lines[a-1]) - len(lines[a-1].lstrip(' \t'))]
+        lines[a-1:b] = reindent(stub_code(''.join(lines[a-1:b])), indent).splitlines(keepends=True) if stub else []
+    return ''.join(lines), removed
 
 # %% ../nbs/17_dataset.ipynb #904587d7
 def _split(samples:list, val_share:float, seed:int) -> tuple:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import ast
 import atexit
+import difflib
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import sys
 import tempfile
@@ -26,17 +28,20 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .core import (Completion, Record, Result, Task, append_jsonl, file_part, model_run_dir, read_jsonl, run_examples, run_name,
-                            write_jsonl)
+from .core import (Completion, Record, Result, Task, append_jsonl, file_part, model_run_dir, read_jsonl, read_samples, run_examples,
+                            run_lock, run_name, write_jsonl)
+from .dataset import Exclusions, strip_tasks
 from .mutate import stub_code
-from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, choose_isolation, isolation_of, layout_of, make_workspace, own_python,
+from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, check_not_root, choose_isolation, isolation_of, layout_of, make_workspace, own_python,
                                probe_python, run_tests, sandbox_user)
 from .splice import splice
 
 # %% auto #0
-__all__ = ['MAX_POOLS', 'GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job', 'Outcome', 'judge', 'run_job', 'preload_modules',
-           'WarmPool', 'warm_pool', 'close_warm_pools', 'LocalExecutor', 'RayExecutor', 'broken_cause', 'Census',
-           'task_digest', 'compute_census', 'census_frame', 'census_summary', 'evaluate_completions', 'evaluate']
+__all__ = ['TAMPER_AUDIT', 'MAX_POOLS', 'GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job', 'Outcome', 'canary_ids',
+           'gold_baseline', 'tampering', 'judge', 'run_job', 'answer_lines', 'module_classes', 'run_spec',
+           'decontaminated_corpus', 'task_corpus', 'preload_modules', 'WarmPool', 'warm_pool', 'close_warm_pools',
+           'LocalExecutor', 'RayExecutor', 'broken_cause', 'Census', 'task_digest', 'compute_census', 'census_frame',
+           'census_summary', 'evaluate_completions', 'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
 @dataclass
@@ -52,7 +57,9 @@ class Job:
     limits: Limits = field(default_factory=Limits)
     isolation: str = 'bwrap'
     python: str = ''  # the tests' interpreter ('' for codebench's own); the same path must exist wherever the job runs
-    allowed: list = field(default_factory=list)  # rebindings and test-file changes the gold run made too: the tests' own doing
+    baseline: dict = field(default_factory=dict)  # what the gold run did itself (`gold_baseline`): never held against an answer
+    spec: dict = field(default_factory=dict)  # what the plugin checks (`run_spec`): the answer's lines, the functions under test, the canary stem
+    corpus: str = ''  # the knowledge corpus the run sees (decontaminated); '' for the one beside the example
 
 @dataclass
 class Outcome:
@@ -67,20 +74,93 @@ class Outcome:
 
 def _first_line(text:str) -> str: return next((l for l in reversed(text.strip().splitlines()) if l.strip()), '')[:300]
 
+# %% ../nbs/07_evaluate.ipynb #a1d57321
+TAMPER_AUDIT = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness')  # audit classes that make a verdict `tampered`; others are logged
+_BINDING_HOMES = ('numpy', 'torch', 'pandas', 'pytest', '_pytest', 'unittest')
 
+def canary_ids(tests, stem:str) -> dict:
+    "`{test id: 'a' (must pass) | 'b' (no implementation can pass)}` of a run's canaries: their names end with the run's stem."
+    return {t: t[-1] for t in tests if stem and t.endswith((stem + 'a', stem + 'b'))}
+
+def _is_binding(d:str) -> bool:
+    "Is a test module's global (as the plugin describes it) part of its comparison machinery?"
+    kind, _, name = d.partition(':')
+    return kind in ('module', 'function') and name.split('.')[0] in _BINDING_HOMES
+
+def _evidence(run:TestRun) -> dict:
+    "Everything a run did that may be tampering, when the gold did not do it too: `{key: what it was}`."
+    s = run.stream
+    end = s.get('end') or {}
+    out = {f"file:{f}": f"modified the test file {f}" for f in run.changed_tests}
+    out |= {f"rebound:{n}": f"replaced {n}" for n in run.tampered}
+    out |= {f"audit:{a.get('cls')}:{a.get('event')}": f"its code called {a.get('event')} ({a.get('detail', '')}) at {a.get('where', '?')}"
+            for a in s.get('audit', []) if a.get('cls') in TAMPER_AUDIT}
+    out |= {f"global:{g}": f"rebound the test module's global {g}" for g in end.get('changed_globals', [])}
+    out |= {f"item:{i}": f"replaced the test item {i}" for i in end.get('changed_items', [])}
+    out |= {f"hook:{h}": f"left a {h} of its own" for h in end.get('hooks', [])}
+    out |= {f"registry:{'|'.join(r)}": f"registered {r[1]}.{r[0]}" for r in end.get('registry', [])}
+    return out
+
+def gold_baseline(run:TestRun, stem:str='') -> dict:
+    "What the gold run did itself, to be allowed to every answer; and how its canaries behaved."
+    s = run.stream
+    mods = {}
+    for t, kind in canary_ids(run.tests, stem).items():
+        mods.setdefault(t.split('::')[0], {})['must' if kind == 'a' else 'impossible'] = run.tests[t] == ('passed' if kind == 'a' else 'failed')
+    bindings = {m: {k: d for k, d in g.items() if _is_binding(d)} for m, g in ((s.get('globals') or {}).get('modules') or {}).items()}
+    return dict(allowed=sorted(_evidence(run)), bindings=bindings, returns=sorted(s.get('returns', {})), canaries=mods,
+                skip_checks=sorted({c for v in s.get('canary_checks', {}).values() for c in v}),
+                calls=(s.get('end') or {}).get('calls', []))
+
+# %% ../nbs/07_evaluate.ipynb #de88bace
+def tampering(
+    run:TestRun,
+    baseline:dict,  # the gold run's (`gold_baseline`)
+    stem:str='',  # the run's canary stem
+) -> list:
+    "Why a run's outcome cannot be trusted, one line each; empty when nothing was found."
+    s, allowed = run.stream, set(baseline.get('allowed', ()))
+    out = [what for key, what in _evidence(run).items() if key not in allowed]
+    if s.get('end') is not None:
+        now = {f"registry:{'|'.join(r)}" for r in s['end'].get('registry', [])}
+        out += [f"removed {k.split('|')[1]}.{k.split('|')[0].removeprefix('registry:')}" for k in sorted(allowed)
+                if k.startswith('registry:') and k not in now]
+    out += [f"the stream was forged: {a}" for a in s.get('anomalies', [])]
+    now = ((s.get('globals') or {}).get('modules') or {})
+    for m, names in baseline.get('bindings', {}).items():
+        if m not in now: continue
+        out += [f"the test module's {k} is {now[m].get(k, 'gone')}, not {d} as with the gold" for k, d in names.items() if now[m].get(k) != d]
+    gold_types = set(baseline.get('returns', ()))
+    for t, flags in s.get('returns', {}).items():
+        if t not in gold_types and (flags.get('defined_by_answer') or flags.get('subclass_of')) and flags.get('dunders'):
+            whose = 'a class of its own' if flags.get('defined_by_answer') else f"a subclass of {', '.join(flags['subclass_of'])}"
+            out.append(f"returned a {t}, {whose} with {', '.join(flags['dunders'][:4])}")
+    canaries = canary_ids(run.tests, stem)
+    must = any(v.get('must') for v in baseline.get('canaries', {}).values())  # the gold's canaries behaved: they count here
+    impossible = any(v.get('impossible') for v in baseline.get('canaries', {}).values())
+    for t, kind in canaries.items():
+        if kind == 'b' and run.tests[t] == 'passed' and impossible:
+            checks = s.get('canary_checks', {}).get(t.split('::')[0]) or []
+            out.append(f"the impossible canary {t.rsplit('::', 1)[-1]} passed" + (f" ({', '.join(checks[:3])})" if checks else ' (a forged outcome)'))
+    if must and run.report_ok and not (run.timed_out or run.killed) and any(t not in canaries and '::' in t for t in run.tests):
+        got = [o for t, o in run.tests.items() if canaries.get(t) == 'a']
+        if got != ['passed']: out.append(f"the must-pass canary is {got[0] if got else 'missing'}")
+    return out
+
+# %% ../nbs/07_evaluate.ipynb #a9c37275
 def judge(
     run:TestRun,
     census:list,  # test ids that must pass
-    allowed=(),  # what the gold run changed too (`Census.rebound`): the tests' own doing, not tampering
+    baseline:dict|None=None,  # what the gold run did itself (`gold_baseline`): the tests' own doing, not tampering
+    stem:str='',  # the run's canary stem
 ) -> Outcome:
     "The verdict of a test run against a census."
     base = dict(duration=round(run.duration, 3), isolation=run.isolation)
     if run.harness_error: return Outcome('error', {}, 0.0, detail=f"harness: {_first_line(run.harness_error)}", **base)
+    why = tampering(run, baseline or {}, stem)
+    if why: return Outcome('tampered', run.tests, 0.0, detail='; '.join(why[:3]) + (f' (+{len(why) - 3} more)' if len(why) > 3 else ''), **base)
     if run.timed_out: return Outcome('timeout', run.tests, 0.0, detail='killed after the wall-clock limit', **base)
-    changed = [f for f in run.changed_tests if f"file:{f}" not in allowed]
-    if changed: return Outcome('tampered', run.tests, 0.0, detail=f"modified test files: {', '.join(changed)}", **base)
-    rebound = [t for t in run.tampered if t not in allowed]
-    if rebound: return Outcome('tampered', run.tests, 0.0, detail=f"replaced functions the tests rely on: {', '.join(rebound[:3])}", **base)
+    if run.killed: return Outcome('fail', run.tests, 0.0, detail=f'killed: its processes together went over the {run.killed} limit', **base)
     if not run.report_ok:
         return Outcome('fail', {t: 'missing' for t in census}, 0.0,
                        detail=f'the test run produced no valid report (exit code {run.returncode})', **base)
@@ -109,11 +189,12 @@ def _run_once(job:Job, env:PythonEnv, link:bool, warm) -> TestRun:
     root = Path(tempfile.mkdtemp(prefix=file_part(job.key)[-12:] + '-', dir=warm.base if warm else _workspace_base()))
     os.chmod(root, 0o711)  # the run's uid must reach its workspace through it
     try:
-        try: ws = make_workspace(job.code_dir, root, job.files, link=link and uid is not None, owner=uid, mounted=isolation_of(job.isolation).mounted)
+        try: ws = make_workspace(job.code_dir, root, job.files, link=link and uid is not None, owner=uid,
+                                 mounted=isolation_of(job.isolation).mounted, corpus=job.corpus or None)
         except OSError as e: return TestRun(harness_error=f"could not build the workspace: {e}")
         if warm:
-            with warm.server() as server: return server.run(ws, job.test_files, job.log_path, job.limits, uid)
-        return run_tests(ws, job.test_files, job.log_path, job.limits, job.isolation, uid, env)
+            with warm.server() as server: return server.run(ws, job.test_files, job.log_path, job.limits, uid, job.spec)
+        return run_tests(ws, job.test_files, job.log_path, job.limits, job.isolation, uid, env, job.spec)
     finally: shutil.rmtree(root, ignore_errors=True)
 
 def run_job(
@@ -121,16 +202,94 @@ def run_job(
     link:bool=True,  # hard-link unchanged files when the run drops privileges (else copy)
     warm=None,  # a `WarmPool`: run in a warm worker instead of a fresh interpreter
 ) -> tuple:
-    "`(job, TestRun)`: run one job in a fresh workspace; a warm run that fails for the harness or leaves no report is rerun cold."
+    "`(job, TestRun)`: run one job in a fresh workspace; a warm run that errs, times out or leaves no report is rerun cold before it counts."
     try: env = probe_python(job.python or sys.executable)
     except Exception as e: return job, TestRun(harness_error=f"{type(e).__name__}: {e}")
     run = _run_once(job, env, link, warm)
-    if warm and (run.harness_error or not (run.report_ok or run.timed_out)):
-        first = run.harness_error or f"no report (exit code {run.returncode})"
+    evidence = not run.harness_error and tampering(run, job.baseline, job.spec.get('canary', ''))
+    if warm and not evidence and (run.harness_error or run.timed_out or not run.report_ok):
+        first = run.harness_error or ('a timeout' if run.timed_out else f"no report (exit code {run.returncode})")
         run = _run_once(job, env, link, None)
         with open(job.log_path, 'a', encoding='utf-8') as f: f.write(f"\n[codebench] the warm run failed ({_first_line(first)}); this is its cold rerun\n")
         run.isolation += ' (cold rerun after a failed warm run)'
     return job, run
+
+# %% ../nbs/07_evaluate.ipynb #131b34d9
+@lru_cache(256)
+def _read_source(path:str) -> str: return Path(path).read_text(encoding='utf-8')
+
+def _original(task:Task) -> str: return _read_source(str(Path(task.example_dir)/task.source_path))
+
+def answer_lines(original:str, spliced:str) -> list:
+    "`[[first, last], ...]` (1-based) of the lines of `spliced` that are not in `original`: what the answer brought."
+    sm = difflib.SequenceMatcher(None, original.splitlines(), spliced.splitlines(), autojunk=False)
+    return [[j1 + 1, j2] for tag, i1, i2, j1, j2 in sm.get_opcodes() if tag in ('replace', 'insert') and j2 > j1]
+
+def module_classes(source:str) -> list:
+    "Qualified names of every class a module's source defines (nested ones too)."
+    try: tree = ast.parse(source)
+    except SyntaxError: return []
+    out = []
+    def visit(node, prefix):
+        for ch in ast.iter_child_nodes(node):
+            if isinstance(ch, ast.ClassDef): out.append(prefix + ch.name); visit(ch, prefix + ch.name + '.')
+            elif isinstance(ch, (ast.FunctionDef, ast.AsyncFunctionDef)): visit(ch, prefix + ch.name + '.<locals>.')
+    visit(tree, '')
+    return out
+
+def run_spec(
+    tasks:list,  # the tasks whose functions are under test in this run (one; a gold run: every task of the group)
+    answer:dict,  # source path (relative to the example dir) -> [[first, last], ...] lines that are the answer's
+    baseline:dict|None=None,  # the gold's (`gold_baseline`) for a completion's run; None for the gold run itself
+    canaries:bool=True,
+) -> dict:
+    "What the plugin checks in one run (paths relative to the example's `code/`, where the run starts)."
+    gold = baseline or {}
+    return dict(answer=[[_code_rel(p), lines] for p, lines in answer.items()], record=True, canary=secrets.token_hex(4) if canaries else '',
+                skip_checks=gold.get('skip_checks', []),
+                targets=[dict(file=_code_rel(t.source_path), qualname=t.target, gold_types=gold.get('returns', []),
+                              module_classes=module_classes(_original(t))) for t in tasks])
+
+# %% ../nbs/07_evaluate.ipynb #810adefe
+_CORPORA, _CORPORA_LOCK = {}, threading.Lock()
+
+def _link_or_copy(src:Path, dst:Path):
+    try: os.link(src, dst)
+    except OSError: shutil.copy2(src, dst)
+
+def decontaminated_corpus(
+    framework_dir,  # `<benchmark>/<framework>`
+) -> Path|None:
+    "The framework's knowledge corpus with every task's own function stubbed: what a run sees (made once per process; None without a corpus)."
+    fw = Path(framework_dir).resolve()
+    src = fw/'knowledge_corpus'
+    if not src.is_dir(): return None
+    with _CORPORA_LOCK:
+        if fw in _CORPORA and _CORPORA[fw].is_dir(): return _CORPORA[fw]
+        ex = Exclusions.for_framework(fw)
+        dest = Path(tempfile.mkdtemp(prefix=f'codebench-corpus-{file_part(fw.name)}-'))/'knowledge_corpus'
+        for here, dirs, files in os.walk(src):
+            rel = Path(here).relative_to(src)
+            (dest/rel).mkdir(parents=True, exist_ok=True)
+            os.chmod(dest/rel, 0o755)
+            for fn in files:
+                p = Path(here)/fn
+                if p.is_symlink() or not p.is_file(): continue
+                if p.suffix == '.py':
+                    text = p.read_text(encoding='utf-8', errors='replace')
+                    inner = str(Path(*rel.parts[1:], fn)) if len(rel.parts) > 0 else fn  # relative to the corpus's project folder, as the dataset builder reads it
+                    stubbed, cut = strip_tasks(text, inner, ex, stub=True)
+                    if cut: (dest/rel/fn).write_text(stubbed, encoding='utf-8'); os.chmod(dest/rel/fn, 0o644); continue
+                _link_or_copy(p, dest/rel/fn)
+        os.chmod(dest.parent, 0o755)
+        atexit.register(shutil.rmtree, dest.parent, True)
+        _CORPORA[fw] = dest
+        return dest
+
+def task_corpus(task:Task) -> str:
+    "The decontaminated corpus a run of `task` sees ('' when its framework has none)."
+    rel, corpus = layout_of(task.code_dir)
+    return str(decontaminated_corpus(Path(task.example_dir).parent.parent) or '') if corpus else ''
 
 # %% ../nbs/07_evaluate.ipynb #45e46582
 def _corpus_names(corpus:Path, depth:int=4) -> set:
@@ -218,8 +377,8 @@ def warm_pool(tasks:list, isolation:str, env:PythonEnv) -> WarmPool:
     "The pool for the jobs of `tasks` (one example): their interpreter, preloads and knowledge corpus; shared by later calls."
     corpora = {}
     for t in tasks:
-        rel, corpus = layout_of(t.code_dir)
-        if corpus: corpora[rel.split('/')[0]] = str(corpus)
+        corpus = task_corpus(t)
+        if corpus: corpora[layout_of(t.code_dir)[0].split('/')[0]] = corpus
     key = (isolation, env.python, env.digest, preload_modules(tasks), tuple(sorted(corpora.items())))
     with _POOLS_LOCK:
         pool = _POOLS.pop(key, None)
@@ -292,7 +451,7 @@ def broken_cause(
     return 'gold-fails', why or 'no test passed with the gold code'
 
 # %% ../nbs/07_evaluate.ipynb #219ff921
-CENSUS_RULES = 4  # bumped when the census rules change: old caches are recomputed
+CENSUS_RULES = 5  # bumped when the census rules change: old caches are recomputed
 
 @dataclass
 class Census(Record):
@@ -308,7 +467,9 @@ class Census(Record):
     stub_passes: list = field(default_factory=list)  # census tests that a NotImplementedError stub passes (tests of other functions)
     weak: str = ''  # set when a stub passes every census test: the task cannot tell a stub from an implementation
     python: str = ''  # interpreter the census ran with
-    rebound: list = field(default_factory=list)  # what the gold run's tests rebound or rewrote themselves (allowed to completions)
+    baseline: dict = field(default_factory=dict)  # what the gold run did itself (`gold_baseline`): allowed to every answer
+
+    replays: bool = False  # the canaries replay the gold's recorded calls of the task's function (and the gold failed the impossible canary)
 
 def task_digest(task:Task, env:PythonEnv|None=None) -> str:
     "Hash of what a task's census depends on: its source file, its test files, the environment and the census rules."
@@ -331,21 +492,25 @@ def _structural_census(task:Task) -> tuple:
     return '', ''
 
 # %% ../nbs/07_evaluate.ipynb #be78b35d
-def _gold_census(task:Task, run:TestRun, dig:str, log:str, python:str) -> Census:
-    "A task's census from its gold run."
-    passed = sorted(t for t, o in run.tests.items() if o == 'passed')
-    excluded = {t: f"{o}: {run.messages.get(t, '')}".rstrip(': ') for t, o in sorted(run.tests.items()) if o != 'passed'}
+def _gold_census(task:Task, run:TestRun, dig:str, log:str, python:str, stem:str='') -> Census:
+    "A task's census from its gold run (its canaries are not tests of the task)."
+    canaries = canary_ids(run.tests, stem)
+    tests = {t: o for t, o in run.tests.items() if t not in canaries}
+    passed = sorted(t for t, o in tests.items() if o == 'passed')
+    excluded = {t: f"{o}: {run.messages.get(t, '')}".rstrip(': ') for t, o in sorted(tests.items()) if o != 'passed'}
     c = Census(task.task_id, bool(passed) and run.report_ok and not run.harness_error, passed, '', dig, log, excluded=excluded, python=python,
-               rebound=sorted(run.tampered) + [f"file:{f}" for f in run.changed_tests])
+               baseline=gold_baseline(run, stem))
+    c.replays = any(x.get('qualname') == task.target and x.get('recorded') and x.get('copyable') for x in c.baseline['calls']) and \
+                any(v.get('impossible') for v in c.baseline['canaries'].values())
     if c.ok: return c
     c.tests = []
     if run.harness_error: c.cause, c.reason = 'harness-error', _first_line(run.harness_error)
     elif run.timed_out: c.cause, c.reason = broken_cause([], timed_out=True)
     elif not run.report_ok: c.cause, c.reason = 'crash', f"the gold run produced no valid report (exit code {run.returncode})"
     else:
-        msgs = [run.messages.get(t, '') for t, o in run.tests.items() if o != 'passed']
-        collection = any(o == 'error' and '::' not in t for t, o in run.tests.items()) or not run.tests
-        skipped = bool(run.tests) and all(o == 'skipped' for o in run.tests.values())
+        msgs = [run.messages.get(t, '') for t, o in tests.items() if o != 'passed']
+        collection = any(o == 'error' and '::' not in t for t, o in tests.items()) or not tests
+        skipped = bool(tests) and all(o == 'skipped' for o in tests.values())
         c.cause, c.reason = broken_cause(msgs, collection=collection, all_skipped=skipped, log=run.log_tail)
     c.reason += f"; see {log}"
     return c
@@ -378,13 +543,15 @@ def compute_census(
         cause, reason = _structural_census(t)
         if cause: out[t.task_id] = Census(t.task_id, False, reason=reason, digest=dig, cause=cause, python=env.python)
         else: todo[(t.example_dir, tuple(t.test_paths))].append((t, dig))
-    mk = lambda key, t, files, log: Job(key, t.task_id, str(t.code_dir), files, [_code_rel(p) for p in t.test_paths], [], str(log),
-                                        limits or Limits(), isolation, env.python)
+    mk = lambda key, t, files, log, spec: Job(key, t.task_id, str(t.code_dir), files, [_code_rel(p) for p in t.test_paths], [], str(log),
+                                              limits or Limits(), isolation, env.python, spec=spec, corpus=task_corpus(t))
     gold = {}
     for (exdir, tests), group in todo.items():
         log = run_dir/'census'/f"{file_part('__'.join(Path(p).stem for p in tests))}.log"
         key = hashlib.sha256(f"gold:{exdir}:{tests}".encode()).hexdigest()
-        gold[key] = (mk(key, group[0][0], {}, log), group)
+        spans = defaultdict(list)
+        for t, _ in group: spans[t.source_path].append(list(t.span))
+        gold[key] = (mk(key, group[0][0], {}, log, run_spec([t for t, _ in group], dict(spans))), group)
     executor = executor or LocalExecutor()
     todo_tasks = [t for g in todo.values() for t, _ in g]
     pool = _pool(warm, tasks, isolation, env) if todo_tasks and isinstance(executor, LocalExecutor) else None
@@ -392,13 +559,13 @@ def compute_census(
     fn = partial(run_job, warm=pool) if pool else run_job
     for job, run in tqdm(executor.imap_unordered(fn, [j for j, _ in gold.values()]), total=len(gold), desc='gold runs',
                          disable=not progress or not gold, leave=False):
-        for t, dig in gold[job.key][1]: out[t.task_id] = _gold_census(t, run, dig, job.log_path, env.python)
+        for t, dig in gold[job.key][1]: out[t.task_id] = _gold_census(t, run, dig, job.log_path, env.python, job.spec['canary'])
     stubs = []
     for t in todo_tasks:
         c = out[t.task_id]
         s = splice(t, stub_code(t.gold)) if c.ok else None
         if s is not None and s.ok:
-            stubs.append(mk(t.task_id, t, {_code_rel(t.source_path): s.source}, run_dir/'census'/f"stub__{file_part(t.name)}.log"))
+            stubs.append(mk(t.task_id, t, {_code_rel(t.source_path): s.source}, run_dir/'census'/f"stub__{file_part(t.name)}.log", {}))
     for job, run in tqdm(executor.imap_unordered(fn, stubs), total=len(stubs), desc='stub runs', disable=not progress or not stubs,
                          leave=False):
         _stub_verdict(out[job.key], run)
@@ -447,17 +614,12 @@ def _redo(r:Result, census:dict, rerun:str) -> bool:
     if c is None or c.digest != r.census: return True  # judged against another census (or none)
     return rerun == 'all' or r.verdict == 'error' or (rerun == 'fail' and r.verdict != 'pass')
 
-@lru_cache(256)
-def _read_source(path:str) -> str: return Path(path).read_text(encoding='utf-8')
-
-def _original(task:Task) -> str: return _read_source(str(Path(task.example_dir)/task.source_path))
-
 def _pending(results_path:Path, census:dict, rerun:str) -> list:
     "The stored results that stay; the others are removed from the file."
     if rerun not in RERUN: raise ValueError(f"rerun must be one of {', '.join(RERUN)}, not {rerun!r}")
-    old = read_jsonl(results_path, Result)
+    old, raw = read_samples(results_path, Result), read_jsonl(results_path, Result)
     keep = [r for r in old if not _redo(r, census, rerun)]
-    if len(keep) < len(old): write_jsonl(results_path, keep)
+    if len(keep) < len(raw): write_jsonl(results_path, keep)  # judged again, or written twice: the file holds each (task, sample) once
     return keep
 
 # %% ../nbs/07_evaluate.ipynb #19afbd98
@@ -490,7 +652,7 @@ def evaluate_completions(
         if task is None: raise ValueError(f"completion for unknown task {c.task_id!r} (sample {c.sample})")
         cen = census[c.task_id]
         if not cen.ok: continue  # broken task: reported, never scored
-        s = splice(task, c.text)
+        s = splice(task, c.text, finish_reason=c.finish_reason)
         key = _key(c.task_id, s.source if s.ok else c.text)
         if not s.ok: new.append(_result(c, key, Outcome(s.verdict, detail=s.detail), '', cen.digest)); continue
         if s.source == _original(task):  # byte for byte the benchmark's own file: the census's gold run judged exactly this
@@ -505,19 +667,20 @@ def evaluate_completions(
     if new: append_jsonl(results_path, new)
     jobs = [Job(key, task.task_id, str(task.code_dir), {_code_rel(task.source_path): src}, [_code_rel(p) for p in task.test_paths],
                 census[task.task_id].tests, str(log_dir/f"{file_part(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python,
-                census[task.task_id].rebound)
+                baseline=census[task.task_id].baseline, corpus=task_corpus(task),
+                spec=run_spec([task], {task.source_path: answer_lines(_original(task), src)}, census[task.task_id].baseline))
             for key, (task, src) in sources.items()]
     fn = partial(run_job, warm=pool) if pool and jobs else run_job
     bar = tqdm(total=sum(len(v) for v in groups.values()), desc='evaluate', unit='completion', disable=not progress or not jobs, leave=False)
     try:
         for job, run in executor.imap_unordered(fn, jobs):
-            o = judge(run, job.census, job.allowed)
+            o = judge(run, job.census, job.baseline, job.spec.get('canary', ''))
             batch = [_result(c, job.key, o, job.log_path, census[c.task_id].digest) for c in groups[job.key]]
             append_jsonl(results_path, batch)
             bar.update(len(batch))
     finally: bar.close()
     want = {(c.task_id, c.sample) for c in completions}
-    return [r for r in read_jsonl(results_path, Result) if (r.task_id, r.sample) in want]
+    return [r for r in read_samples(results_path, Result) if (r.task_id, r.sample) in want]
 
 # %% ../nbs/07_evaluate.ipynb #c993190f
 def evaluate(
@@ -525,7 +688,7 @@ def evaluate(
     model:str,  # model spec whose completions to evaluate
     jobs:int|None=None,  # concurrent test runs (default: number of cores)
     limits:Limits|None=None,
-    require_sandbox:bool=False,  # refuse to run without bubblewrap
+    unsafe_no_sandbox:bool=False,  # without bubblewrap, run the answers anyway (resource limits only); every result says so
     framework:str|None=None, example:str|None=None,
     executor=None,  # default: `LocalExecutor(jobs)`
     progress:bool=True,
@@ -534,11 +697,13 @@ def evaluate(
     rerun:str='error',  # what to judge again: 'error', 'fail' or 'all'
     fresh_census:bool=False,  # recompute the census even when cached
     condition:str='',  # the prompt condition the completions answered (the run `<model>~<condition>`)
+    wait:bool=True,  # wait for another process writing the same model's results, or refuse (`RunLocked`)
+    include_weak:bool=False,  # count weak tasks (a stub passes them) in the headline numbers too
 ) -> dict:
     "Evaluate one model's completions in `runs`; return `{example_dir: metrics}`."
     from codebench.envs import EnvMap
     from codebench.metrics import write_metrics
-    isolation = choose_isolation(require_sandbox)
+    isolation = choose_isolation(unsafe_no_sandbox)
     executor = executor or LocalExecutor(jobs)
     envs = envs or EnvMap(runs=runs)
     model, out = run_name(model, condition), {}
@@ -548,12 +713,14 @@ def evaluate(
     env = {d: envs.env_for(fw, ex) for fw, ex, d in examples}
     shared = defaultdict(list)  # interpreter -> every task it serves here
     for d in tasks: shared[env[d].python] += tasks[d]
+    for e in env.values(): check_not_root(isolation, e)
     for fw, ex, d in examples:
         comp_path = model_run_dir(runs, fw, ex, model)/'completions.jsonl'
-        pool = warm and isinstance(executor, LocalExecutor) and warm_pool(shared[env[d].python], isolation, env[d])
-        census = compute_census(tasks[d], d, executor, limits, isolation, progress, env[d], fresh_census, pool)
-        results = evaluate_completions(tasks[d], read_jsonl(comp_path, Completion), comp_path.parent/'results.jsonl', census,
-                                       executor, limits, isolation, progress=progress, warm=pool, env=env[d], rerun=rerun)
-        out[d] = write_metrics(comp_path.parent, tasks[d], results, census)
+        with run_lock(comp_path.parent, wait):
+            pool = warm and isinstance(executor, LocalExecutor) and warm_pool(shared[env[d].python], isolation, env[d])
+            census = compute_census(tasks[d], d, executor, limits, isolation, progress, env[d], fresh_census, pool)
+            results = evaluate_completions(tasks[d], read_samples(comp_path, Completion, keep='first'), comp_path.parent/'results.jsonl', census,
+                                           executor, limits, isolation, progress=progress, warm=pool, env=env[d], rerun=rerun)
+            out[d] = write_metrics(comp_path.parent, tasks[d], results, census, include_weak)
     if not out: raise FileNotFoundError(f"no completions of model {model!r} under {runs}; run `codebench generate` first")
     return out

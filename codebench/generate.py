@@ -8,7 +8,8 @@ from __future__ import annotations
 from tqdm.auto import tqdm
 
 from .backend import ModelSpec, Request, Sampling, make_backend, parse_spec
-from .core import Completion, Prompt, Task, append_jsonl, done_keys, model_run_dir, prompts_path, read_jsonl, run_examples, run_name
+from .core import (Completion, Prompt, Task, append_jsonl, done_keys, model_run_dir, prompts_path, read_jsonl, run_examples, run_lock,
+                            run_name)
 
 # %% auto #0
 __all__ = ['generate']
@@ -22,6 +23,7 @@ def generate(
     progress:bool=True,
     backend_args:dict|None=None,  # options for the backend, e.g. `concurrency` (each backend takes those it declares)
     condition:str='',  # answer the prompts of this condition (e.g. 'rag-bm25-k5'); the run is `<model>~<condition>`
+    wait:bool=True,  # wait for another process writing the same model's completions, or refuse (`RunLocked`)
 ) -> dict:
     "Generate the missing completions of `model`; return `{completions path: number added}`."
     spec, sampling = parse_spec(model), sampling or Sampling()
@@ -33,14 +35,15 @@ def generate(
     for fw, ex, d in examples:
         tasks = {t.task_id: t for t in read_jsonl(d/'tasks.jsonl', Task)}
         path = model_run_dir(runs, fw, ex, run_name(spec.spec, condition))/'completions.jsonl'
-        have = done_keys(path)
-        reqs = [Request(p, tasks[p.task_id], [i for i in range(sampling.n) if (p.task_id, i) not in have], list(tasks.values()), path.parent)
-                for p in read_jsonl(prompts_path(d, condition), Prompt)]
-        reqs = [r for r in reqs if r.samples]
-        added = 0
-        with tqdm(total=sum(len(r.samples) for r in reqs), desc=f'{spec.slug} {fw}/{ex}', disable=not progress or not reqs, leave=False) as bar:
-            for c in backend.generate(reqs, sampling):
-                append_jsonl(path, [c], fsync=False)
-                added += 1; bar.update(1)
+        with run_lock(path.parent, wait):  # one writer: a second `generate` waits, then finds the work done
+            have = done_keys(path)
+            reqs = [Request(p, tasks[p.task_id], [i for i in range(sampling.n) if (p.task_id, i) not in have], list(tasks.values()), path.parent)
+                    for p in read_jsonl(prompts_path(d, condition), Prompt)]
+            reqs = [r for r in reqs if r.samples]
+            added = 0
+            with tqdm(total=sum(len(r.samples) for r in reqs), desc=f'{spec.slug} {fw}/{ex}', disable=not progress or not reqs, leave=False) as bar:
+                for c in backend.generate(reqs, sampling):
+                    append_jsonl(path, [c], fsync=False)
+                    added += 1; bar.update(1)
         out[path] = added
     return out

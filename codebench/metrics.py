@@ -15,7 +15,8 @@ import pandas as pd
 from .core import VERDICTS, Result, read_jsonl, run_examples
 
 # %% auto #0
-__all__ = ['pass_at_k', 'task_counts', 'pass_at_ks', 'bootstrap_ci', 'summarize', 'write_metrics', 'collect', 'aggregate']
+__all__ = ['EXTRACTION', 'COVERS', 'pass_at_k', 'extraction_reason', 'extraction_counts', 'task_counts', 'pass_at_ks',
+           'bootstrap_ci', 'summarize', 'write_metrics', 'rewrite_metrics', 'collect', 'aggregate', 'extraction_table']
 
 # %% ../nbs/08_metrics.ipynb #2ddd7957
 def pass_at_k(
@@ -28,6 +29,31 @@ def pass_at_k(
     if not 1 <= k <= n: raise ValueError(f"need 1 <= k <= n, got k={k}, n={n}")
     if n - c < k: return 1.0
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+# %% ../nbs/08_metrics.ipynb #6f2b3c4d
+EXTRACTION = ('no-code', 'syntax-error', 'wrong-name', 'splice-failed')
+
+def extraction_reason(
+    verdict:str,
+    detail:str,  # the result's detail, as `splice` wrote it
+) -> str|None:
+    "Why an answer never reached the tests, in a few words (None for answers that did)."
+    if verdict == 'no-code':
+        return 'empty' if 'empty' in detail else 'comments only' if 'only comments' in detail else 'prose only'
+    if verdict == 'syntax-error':
+        if detail.startswith('the answer was cut at the token limit'): return 'cut at the token limit'
+        return 'does not compile' if 'does not compile' in detail else 'does not parse'
+    if verdict == 'wrong-name': return 'other functions' if '; it defines' in detail else 'no function'
+    if verdict == 'splice-failed': return 'spliced file does not compile'
+    return None
+
+def extraction_counts(results:list) -> dict:
+    "`{verdict: {reason: count}}` of the answers that never reached the tests."
+    out = {}
+    for r in results:
+        why = extraction_reason(r.verdict, r.detail)
+        if why: out.setdefault(r.verdict, {}).setdefault(why, 0); out[r.verdict][why] += 1
+    return {v: dict(sorted(out[v].items())) for v in EXTRACTION if v in out}
 
 # %% ../nbs/08_metrics.ipynb #bb203c21
 def task_counts(results:list) -> pd.DataFrame:
@@ -81,32 +107,59 @@ def write_metrics(
     model_dir,  # RUNS/<framework>/<example>/<model>
     tasks:list, results:list,
     census:dict,  # `{task_id: Census}`: broken tasks are listed, not scored
+    include_weak:bool=False,  # count weak tasks (a stub passes them) in the headline numbers too
 ) -> dict:
     "Write metrics.json (and task_counts.csv) for one example and model; return the metrics."
     model_dir = Path(model_dir)
     ok = {t.task_id for t in tasks if census[t.task_id].ok}
-    counts = task_counts([r for r in results if r.task_id in ok])
+    weak = {t for t in ok if census[t].weak}
+    head = ok if include_weak else ok - weak
+    counts = task_counts([r for r in results if r.task_id in head])
     m = summarize(counts, {t.task_id: census[t.task_id].reason for t in tasks if t.task_id not in ok})
     errors = [r for r in results if r.task_id in ok and r.verdict == 'error']
     cen = [census[t.task_id] for t in tasks]
-    m.update(harness_errors=dict(count=len(errors), runs={f"{r.task_id}#{r.sample}": r.detail for r in errors}),
+    wk = summarize(task_counts([r for r in results if r.task_id in weak]))
+    m.update(covers=COVERS[include_weak],
+             weak={'covers': 'weak tasks only', **{k: wk[k] for k in _WEAK_KEYS}},
+             harness_errors=dict(count=len(errors), runs={f"{r.task_id}#{r.sample}": r.detail for r in errors}),
              broken_causes={c.task_id: c.cause for c in cen if not c.ok},
              weak_tasks={c.task_id: c.weak for c in cen if c.ok and c.weak},
-             excluded_tests={c.task_id: sorted(c.excluded) for c in cen if c.ok and c.excluded})
+             excluded_tests={c.task_id: sorted(c.excluded) for c in cen if c.ok and c.excluded},
+             extraction={'covers': 'every completion of a scoreable task', **extraction_counts([r for r in results if r.task_id in ok])})
     (model_dir/'metrics.json').write_text(json.dumps(m, indent=2) + '\n')
-    counts.to_csv(model_dir/'task_counts.csv', index=False)
+    task_counts([r for r in results if r.task_id in ok]).assign(weak=lambda d: d.task_id.isin(weak) if len(d) else []) \
+        .to_csv(model_dir/'task_counts.csv', index=False)
     return m
 
+COVERS = {False: 'scoreable tasks that are not weak', True: 'scoreable tasks, weak ones included'}
+_WEAK_KEYS = ('total_functions', 'total_tests', 'total_passed', 'overall_success_rate', 'pass_at_k', 'avg_pass_ratio', 'verdicts')
+
+def rewrite_metrics(
+    model_dir,  # RUNS/<framework>/<example>/<model>, evaluated
+    include_weak:bool=False,
+) -> dict:
+    "Write metrics.json again from the run's files (tasks, census, results), e.g. with the weak tasks included."
+    from codebench.core import Task
+    from codebench.evaluate import Census
+    model_dir = Path(model_dir)
+    census = {c.task_id: c for c in read_jsonl(model_dir.parent/'census.jsonl', Census)}
+    tasks = [t for t in read_jsonl(model_dir.parent/'tasks.jsonl', Task) if t.task_id in census]
+    return write_metrics(model_dir, tasks, read_jsonl(model_dir/'results.jsonl', Result), census, include_weak)
+
 # %% ../nbs/08_metrics.ipynb #98da8cd4
-def collect(runs) -> pd.DataFrame:
-    "Task rows of every evaluated (framework, example, model) under `runs`."
+def collect(
+    runs,
+    include_weak:bool=False,  # keep the weak tasks' rows (column `weak` says which they are)
+) -> pd.DataFrame:
+    "Task rows of every evaluated (framework, example, model) under `runs`: scoreable tasks, not weak unless asked."
     frames = []
     for fw, ex, d in run_examples(runs):
         for res in sorted(d.glob('*/results.jsonl')):
             census = {c['task_id']: c for c in read_jsonl(d/'census.jsonl')}
-            ok = {t for t, c in census.items() if c['ok']}
+            ok = {t for t, c in census.items() if c['ok'] and (include_weak or not c.get('weak'))}
             counts = task_counts([r for r in read_jsonl(res, Result) if r.task_id in ok])
-            if len(counts): frames.append(counts.assign(framework=fw, example=ex, model=res.parent.name))
+            if len(counts): frames.append(counts.assign(framework=fw, example=ex, model=res.parent.name,
+                                                        weak=[bool(census[t].get('weak')) for t in counts.task_id]))
     return pd.concat(frames, ignore_index=True).fillna(0) if frames else pd.DataFrame()
 
 def _rows(df:pd.DataFrame, by:list) -> pd.DataFrame:
@@ -120,14 +173,44 @@ def _rows(df:pd.DataFrame, by:list) -> pd.DataFrame:
         out.append(row)
     return pd.DataFrame(out)
 
-def aggregate(runs, out) -> dict:
-    "Write per_example.csv, models.csv, frameworks.csv and aggregate.json; return the three tables."
-    df = collect(runs)
+def aggregate(
+    runs, out,
+    include_weak:bool=False,  # count weak tasks in the tables too (they are always in weak.csv, apart)
+) -> dict:
+    "Write per_example.csv, models.csv, frameworks.csv, weak.csv and aggregate.json; return the tables."
+    df = collect(runs, include_weak=True)
     if not len(df): raise FileNotFoundError(f"no results.jsonl under {runs}; run `codebench evaluate` first")
+    weak, df = df[df.weak.astype(bool)], (df if include_weak else df[~df.weak.astype(bool)])
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     tables = dict(per_example=_rows(df, ['framework', 'example', 'model']), models=_rows(df, ['model', 'framework']),
                   frameworks=pd.concat([_rows(df, ['model', 'framework']), _rows(df.assign(framework='ALL'), ['model', 'framework'])],
-                                       ignore_index=True).sort_values(['model', 'framework'], ignore_index=True))
+                                       ignore_index=True).sort_values(['model', 'framework'], ignore_index=True),
+                  weak=_rows(weak, ['model', 'framework']) if len(weak) else pd.DataFrame(columns=['model', 'framework']))
     for name, t in tables.items(): t.to_csv(out/f'{name}.csv', index=False)
-    (out/'aggregate.json').write_text(json.dumps({k: v.to_dict(orient='records') for k, v in tables.items()}, indent=2) + '\n')
+    covers = {**{k: COVERS[include_weak] for k in ('per_example', 'models', 'frameworks')}, 'weak': 'weak tasks only'}
+    (out/'aggregate.json').write_text(json.dumps({'covers': covers, **{k: v.to_dict(orient='records') for k, v in tables.items()}},
+                                                 indent=2) + '\n')
     return tables
+
+# %% ../nbs/08_metrics.ipynb #be708192
+def extraction_table(
+    runs,
+    models:list|None=None,  # only these models (run names)
+) -> pd.DataFrame:
+    "Per model, verdict and reason: answers that never reached the tests, and their share of the model's completions."
+    rows, totals = [], defaultdict(int)
+    for fw, ex, d in run_examples(runs):
+        ok = {c['task_id'] for c in read_jsonl(d/'census.jsonl') if c['ok']}
+        for res in sorted(d.glob('*/results.jsonl')):
+            model = res.parent.name
+            if model.startswith('_') or (models and model not in models): continue
+            for r in read_jsonl(res, Result):
+                if r.task_id not in ok or r.verdict == 'error': continue
+                totals[model] += 1
+                why = extraction_reason(r.verdict, r.detail)
+                if why: rows.append(dict(model=model, verdict=r.verdict, reason=why))
+    cols = ['model', 'verdict', 'reason', 'answers', 'share']
+    if not rows: return pd.DataFrame(columns=cols)
+    t = pd.DataFrame(rows).groupby(['model', 'verdict', 'reason'], sort=True).size().rename('answers').reset_index()
+    t['share'] = (t.answers / t.model.map(totals)).round(3)
+    return t[cols]

@@ -13,6 +13,7 @@ import jinja2
 from .core import Prompt, Task, prompts_path, read_jsonl, run_examples, write_jsonl
 from .parse import read_document, split_sections
 from .rag import CorpusIndex, retrieve
+from .splice import task_decorators
 
 # %% auto #0
 __all__ = ['SYSTEM_TEMPLATE', 'USER_TEMPLATE', 'load_template', 'template_vars', 'context_documents', 'build_prompt',
@@ -48,7 +49,8 @@ in `{{ source_path }}` of the {{ framework_name }} project `{{ example }}`.
 
 ## Function signature
 ```python
-{{ signature }}
+{% for d in decorators %}{{ d }}
+{% endfor %}{{ signature }}
 ```
 
 ## Input parameters
@@ -81,8 +83,9 @@ def load_template(
 
 def template_vars(task:Task, context:str='', retrieved:list=()) -> dict:
     "The names a prompt template can use."
+    decorators = [d for d in task_decorators(task) if d not in task.signature]  # the documented signature may show them already
     return {**task.to_dict(), 'function_name': task.function_name, 'class_name': task.class_name, 'context': context,
-            'retrieved': list(retrieved)}
+            'retrieved': list(retrieved), 'decorators': decorators}
 
 def _render(tpl:jinja2.Template, values:dict) -> str:
     try: return tpl.render(values).strip()

@@ -18,7 +18,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,23 +25,31 @@ from pathlib import Path
 
 from fastcore.basics import patch
 
+from .harness import drain, reap, watch
 from .backend import PrerequisiteError
 
 # %% auto #0
-__all__ = ['HARNESS_MOUNT', 'WS_MOUNT', 'CORPUS_MOUNT', 'ISOLATIONS', 'SANDBOX_UID_BASE', 'SANDBOX_UIDS', 'Limits', 'EnvError',
-           'PythonEnv', 'probe_python', 'own_python', 'Isolation', 'Rlimits', 'Bwrap', 'isolation_of', 'bwrap_works',
-           'choose_isolation', 'can_drop_privileges', 'sandbox_user', 'describe_isolation', 'tree_digest', 'layout_of',
-           'Workspace', 'make_workspace', 'harness_dir', 'harness_error', 'TestRun', 'run_tests', 'WarmServer']
+__all__ = ['HARNESS_MOUNT', 'WS_MOUNT', 'CORPUS_MOUNT', 'ISOLATIONS', 'NO_SANDBOX', 'SANDBOX_UID_BASE', 'SANDBOX_UIDS', 'Limits',
+           'EnvError', 'PythonEnv', 'probe_python', 'own_python', 'Isolation', 'Rlimits', 'Bwrap', 'isolation_of',
+           'bwrap_works', 'choose_isolation', 'can_drop_privileges', 'sandbox_user', 'describe_isolation',
+           'check_not_root', 'tree_digest', 'layout_of', 'Workspace', 'make_workspace', 'harness_dir', 'harness_error',
+           'bwrap_tmpfs', 'bwrap_argv', 'TestRun', 'read_stream', 'run_tests', 'WarmServer']
 
 # %% ../nbs/05_sandbox.ipynb #5702c877
 @dataclass
 class Limits:
-    "Resource limits of one test run."
-    timeout: float = 60.0  # wall-clock seconds; the process group is killed after it
-    cpu_seconds: int = 120  # RLIMIT_CPU
-    memory_mb: int = 4096  # RLIMIT_DATA: memory the run allocates (not address space, which CUDA libraries reserve by gigabytes)
+    "Resource limits of one test run: a run is every process it starts, and the limits hold for all of them together."
+    timeout: float = 60.0  # wall-clock seconds; every process of the run is killed after it
+    cpu_seconds: int = 120  # RLIMIT_CPU, per process
+    memory_mb: int = 4096  # memory the run's processes allocate together (and RLIMIT_DATA for each: not address space, which CUDA libraries reserve by gigabytes)
     file_size_mb: int = 128  # RLIMIT_FSIZE: no file (log included) grows beyond this
-    processes: int = 256  # RLIMIT_NPROC of the run's own uid (threads count too)
+    processes: int = 256  # processes of the run at once (and RLIMIT_NPROC of its own uid; threads count there)
+    disk_mb: int = 1024  # what the run writes into its workspace, all files together
+    tmpfs_mb: int = 512  # size of the run's own /tmp and /dev/shm (bubblewrap)
+
+    def run_limits(self, root:str) -> dict:
+        "The limits the harness's watchdog keeps for the whole run (`root`: the workspace as the watchdog sees it)."
+        return dict(memory=self.memory_mb << 20, processes=self.processes, disk=self.disk_mb << 20, root=root, every=0.05)
 
 # %% ../nbs/05_sandbox.ipynb #c6755d04
 class EnvError(ValueError):
@@ -109,25 +116,25 @@ def _who(iso, env:PythonEnv) -> str:
 
 class Isolation:
     "How test runs are isolated: where a run sees its files, how its command is wrapped, what its result says."
-    name, mounted = '', False  # mounted: the run sees its files at sandbox mounts (/ws, /corpus, /opt/codebench), not host paths
+    name, mounted, pidns = '', False, False  # mounted: the run sees its files at sandbox mounts (/ws, /corpus, /opt/codebench), not host paths; pidns: a pid namespace of its own
     def run_root(self, root:Path) -> str: return str(root)  # where a run sees its private root
     def harness(self) -> str: return str(harness_dir())  # where a run sees the harness files
-    def wrap(self, argv:list, env:PythonEnv, rw:list, corpora:dict, cwd:str) -> list: return argv  # the command, isolated
+    def wrap(self, argv:list, env:PythonEnv, rw:list, corpora:dict, cwd:str, tmpfs_mb:int=512) -> list: return argv  # the command, isolated
     def drops_privileges(self, env:PythonEnv) -> bool: return False
     def describe(self, env:PythonEnv) -> str: return f"{self.name}, {_who(self, env)}"
 
 class Rlimits(Isolation):
-    "Resource limits and a privilege drop (where the interpreter is reachable), nothing more."
+    "Resource limits and a privilege drop (where the interpreter is reachable), nothing more: only when the user asked for it by name."
     name = 'rlimits'
     def drops_privileges(self, env): return os.geteuid() == 0 and all(_reachable_by_others(Path(p)) for p in env.roots)
-    def describe(self, env): return f"rlimits only, {_who(self, env)}"
+    def describe(self, env): return f"UNSANDBOXED (--unsafe-no-sandbox): resource limits only, {_who(self, env)}"
 
 class Bwrap(Isolation):
     "A bubblewrap sandbox: only the runtime, the interpreter, the harness, the corpus and the workspace; no network."
-    name, mounted = 'bwrap', True
+    name, mounted, pidns = 'bwrap', True, True
     def run_root(self, root): return f"{WS_MOUNT}/{Path(root).name}"
     def harness(self): return HARNESS_MOUNT
-    def wrap(self, argv, env, rw, corpora, cwd): return _bwrap_argv(env, rw, corpora, cwd) + argv
+    def wrap(self, argv, env, rw, corpora, cwd, tmpfs_mb:int=512): return bwrap_argv(env, rw, corpora, cwd, tmpfs_mb=tmpfs_mb) + argv
     def drops_privileges(self, env): return os.geteuid() == 0
     def describe(self, env): return f"bwrap (only runtime, interpreter, workspace; no network, pid namespace) + rlimits, {_who(self, env)}"
 
@@ -149,11 +156,17 @@ def bwrap_works() -> bool:
                        capture_output=True, timeout=30)
     return r.returncode == 0
 
-def choose_isolation(require_sandbox:bool=False) -> str:
-    "'bwrap' when it works, else 'rlimits' (with a warning), or an error if a sandbox is required."
+NO_SANDBOX = ('bubblewrap (bwrap) is not available, and codebench runs no answer without it: install it '
+              '(`sudo apt-get install bubblewrap`), or pass --unsafe-no-sandbox to run the tests with resource limits only')
+
+def choose_isolation(
+    unsafe_no_sandbox:bool=False,  # run without bubblewrap (resource limits only) when it is missing: the user asked for it by name
+) -> str:
+    "'bwrap' when it works; without it an error, unless the user asked for unsandboxed runs ('rlimits', said on the console)."
     if bwrap_works(): return 'bwrap'
-    if require_sandbox: raise PrerequisiteError('bubblewrap (bwrap) is not available and a sandbox is required; install it (apt-get install bubblewrap)')
-    warnings.warn('bubblewrap not available: test runs are isolated by resource limits only', stacklevel=2)
+    if not unsafe_no_sandbox: raise PrerequisiteError(NO_SANDBOX)
+    print('codebench: warning: --unsafe-no-sandbox: the answers run WITHOUT a sandbox (resource limits only); every report says so',
+          file=sys.stderr)
     return 'rlimits'
 
 SANDBOX_UID_BASE, SANDBOX_UIDS = 200000, 50000
@@ -172,6 +185,13 @@ def sandbox_user(isolation, env:PythonEnv|None=None) -> int|None:
 def describe_isolation(isolation, env:PythonEnv|None=None) -> str:
     "One line for a result's metadata: what protected the run."
     return isolation_of(isolation).describe(env or own_python())
+
+def check_not_root(isolation, env:PythonEnv|None=None):
+    "Refuse to run answers as root on the host: without bubblewrap, a root caller must be able to drop to an unprivileged uid."
+    iso, env = isolation_of(isolation), env or own_python()
+    if not iso.mounted and os.geteuid() == 0 and not iso.drops_privileges(env):
+        raise PrerequisiteError(f"the tests' interpreter {env.python} lives where an unprivileged uid cannot reach it, so its runs would "
+                                f"execute as root on this machine: install bubblewrap, or use an interpreter outside /root")
 
 # %% ../nbs/05_sandbox.ipynb #0a909e5e
 def tree_digest(root) -> str:
@@ -212,10 +232,12 @@ def make_workspace(
     link:bool=False,  # hard-link unchanged files instead of copying them (only safe when the run drops privileges)
     owner:int|None=None,  # uid that must be able to create files in the workspace's directories
     mounted:bool=False,  # the run sees the corpus at its sandbox mount (bwrap), not at its host path
+    corpus=None,  # the knowledge corpus to show beside the example (default: the benchmark's own; evaluation shows a decontaminated copy)
 ) -> Workspace:
     "A private copy of `code_dir` at its benchmark-relative place under `root`, with `files` replaced."
     code_dir, root = Path(code_dir), Path(root)
-    code_rel, corpus = layout_of(code_dir)
+    code_rel, own = layout_of(code_dir)
+    corpus = corpus or own
     ws = Workspace(root, code_rel, str(corpus or ''))
     dest, files = ws.code, files or {}
     for here, dirs, fnames in os.walk(code_dir):
@@ -277,14 +299,25 @@ def _run_env(run_root:str, env:PythonEnv) -> dict:
                 OPENBLAS_NUM_THREADS='1', OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', TOKENIZERS_PARALLELISM='false',
                 HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1', HF_DATASETS_OFFLINE='1', WANDB_MODE='disabled', MPLBACKEND='Agg')
 
-def _bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str,
-                ro:list=(),  # more (host, mount) pairs, read-only
-                uid:int|None=None,  # run as this uid in a user namespace of its own, without capabilities (the harness drops privileges itself otherwise)
-               ) -> list:
+@lru_cache(None)
+def _bwrap_sizes() -> bool:
+    "Does this bubblewrap size its tmpfs mounts (`--size`, 0.7 and later)?"
+    try: return '--size' in subprocess.run(['bwrap', '--help'], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired): return False
+
+def bwrap_tmpfs(path:str, mb:int) -> list:
+    "A private, world-writable tmpfs at `path`, of `mb` MiB where bubblewrap can size it."
+    return ['--perms', '1777'] + (['--size', str(mb << 20)] if mb > 0 and _bwrap_sizes() else []) + ['--tmpfs', path]
+
+def bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str,
+               ro:list=(),  # more (host, mount) pairs, read-only
+               uid:int|None=None,  # run as this uid in a user namespace of its own, without capabilities (the harness drops privileges itself otherwise)
+               tmpfs_mb:int=512,  # size of the sandbox's /tmp and /dev/shm
+              ) -> list:
     "bubblewrap's arguments: the runtime, the interpreter, the harness, `corpora` (mount name -> host dir), `ro` and `rw` (host, mount) pairs."
     argv = ['bwrap', '--die-with-parent', '--new-session', '--unshare-pid', '--unshare-net', '--unshare-ipc',
-            '--unshare-uts', '--unshare-cgroup-try', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/dev/shm', '--proc', '/proc',
-            '--perms', '1777', '--tmpfs', '/tmp']
+            '--unshare-uts', '--unshare-cgroup-try', '--dev', '/dev', *bwrap_tmpfs('/dev/shm', tmpfs_mb), '--proc', '/proc',
+            *bwrap_tmpfs('/tmp', tmpfs_mb)]
     dirs, bound = {'/', '/dev', '/dev/shm', '/proc', '/tmp'}, set()  # directories the sandbox has; host paths shown at the same place
     under = lambda p, roots: any(p == r or p.startswith(r.rstrip('/') + '/') for r in roots)
     def mount(kind, host, dest):  # parents as world-traversable directories (bwrap would make them 0700)
@@ -309,30 +342,33 @@ def _bwrap_argv(env:PythonEnv, rw:list, corpora:dict, cwd:str,
 # %% ../nbs/05_sandbox.ipynb #58dc953b
 @dataclass
 class TestRun:
-    "What one sandboxed pytest run produced."
-    tests: dict = field(default_factory=dict)  # test id -> outcome, from the authenticated report
+    "What one sandboxed pytest run produced, as its plugin streamed it to the harness."
+    tests: dict = field(default_factory=dict)  # test id -> outcome (the worst of its phases)
     messages: dict = field(default_factory=dict)  # test id -> why it failed, errored or was skipped
-    exitstatus: int|None = None  # pytest's exit status from the report
+    exitstatus: int|None = None  # pytest's exit status, from the plugin's last record
     returncode: int|None = None  # the process's exit code (negative: killed by that signal)
     timed_out: bool = False
-    report_ok: bool = False  # a report with the right token was written
+    killed: str = ''  # the run went over a limit of the whole run: 'memory', 'processes' or 'disk'
+    report_ok: bool = False  # the plugin's stream was complete: it ended with its last record, every record with the run's token
     harness_error: str = ''  # why the run never reached pytest: the harness's failure, not the code's
-    tampered: list = field(default_factory=list)  # test-framework functions the code replaced
+    tampered: list = field(default_factory=list)  # what the verdicts rest on, rebound (and not restored) by the end of the session
     changed_tests: list = field(default_factory=list)  # test files (and their neighbours) modified during the run
+    stream: dict = field(default_factory=dict)  # everything else the plugin reported (`read_stream`): audit events, canaries, returned types...
     duration: float = 0.0
     log_tail: str = ''
     isolation: str = ''
 
 def _pytest_args(run_root:str, code:str, test_files:list) -> list:
     return ['-q', '--capture=tee-sys', '-p', 'no:cacheprovider', '-W', 'ignore::pytest.PytestAssertRewriteWarning', '-p', 'codebench_plugin',
-            f'--codebench-report={run_root}/.report.json', '-o', 'addopts=', f'--rootdir={code}', *test_files]
+            '--codebench-channel={channel}', '-o', 'addopts=', f'--rootdir={code}', *test_files]
 
-def _request(ws:Workspace, run_root:str, test_files:list, limits:Limits, uid:int|None, env:PythonEnv, harness:str) -> dict:
-    "What the harness needs for one run (paths as the run sees them)."
+def _request(ws:Workspace, run_root:str, test_files:list, limits:Limits, uid:int|None, env:PythonEnv, harness:str, spec:dict|None=None) -> dict:
+    "What the harness needs for one run (paths as the run sees them); `token` and `spec` reach the plugin on its fd 0, never on a command line."
     code = f"{run_root}/{ws.code_rel}"
-    return dict(token=secrets.token_hex(16), cwd=code, args=_pytest_args(run_root, code, test_files), env=_run_env(run_root, env),
-                uid=uid, harness=harness, timeout=limits.timeout, log=f"{run_root}/.log",
-                limits=[limits.cpu_seconds, limits.memory_mb << 20, limits.file_size_mb << 20, limits.processes if uid is not None else -1])
+    return dict(token=secrets.token_hex(16), spec=spec or {}, cwd=code, args=_pytest_args(run_root, code, test_files),
+                env=_run_env(run_root, env), uid=uid, harness=harness, timeout=limits.timeout, log=f"{run_root}/.log",
+                limits=[limits.cpu_seconds, limits.memory_mb << 20, limits.file_size_mb << 20, limits.processes if uid is not None else -1],
+                run_limits=limits.run_limits(run_root))
 
 # %% ../nbs/05_sandbox.ipynb #fa013ea2
 def _guarded_files(code:Path, test_files:list) -> list:
@@ -349,25 +385,52 @@ def _digest_files(code:Path, files:list) -> dict:
 def _corpora(ws:Workspace) -> dict:
     return {ws.framework_rel: ws.corpus} if ws.corpus and ws.framework_rel else {}
 
-def _collect(run:TestRun, ws:Workspace, guarded:list, before:dict, token:str, log_path:Path) -> TestRun:
-    "Fill a `TestRun` from what the run left behind: changed test files, the authenticated report, the log's tail."
+_RANK = {'passed': 0, 'skipped': 1, 'failed': 2, 'error': 3}  # the worst phase of a test decides its outcome
+_ONCE = ('start', 'canaries', 'globals', 'end')  # records a run sends once
+
+def read_stream(text:str, token:str) -> dict:
+    "What a run's plugin streamed: outcomes per test (worst phase wins), messages, everything else it reported, and `anomalies`: lines without the run's token, records sent twice."
+    out = dict(tests={}, messages={}, audit=[], returns={}, targets=[], canary_checks={}, anomalies=[], seen=set())
+    phases = set()
+    for line in text.splitlines():
+        if not line.strip(): continue
+        try: r = json.loads(line)
+        except ValueError: out['anomalies'].append(f"a line that is not a record: {line[:80]!r}"); continue
+        if not isinstance(r, dict) or r.get('t') != token: out['anomalies'].append(f"a record without the run's token: {line[:80]!r}"); continue
+        k = r.get('k')
+        if k in _ONCE:
+            if k in out['seen']: out['anomalies'].append(f"a second {k!r} record"); continue
+            out['seen'].add(k); out[k] = r
+        elif k == 'test':
+            tid, when, o = r.get('id', ''), r.get('when', ''), r.get('outcome', '')
+            if (tid, when) in phases: out['anomalies'].append(f"a second {when} record of {tid}"); continue
+            phases.add((tid, when))
+            if o not in _RANK: out['anomalies'].append(f"an unknown outcome {o!r} of {tid}"); continue
+            if when == 'setup' and o == 'passed': out['tests'].setdefault(tid, 'passed'); continue
+            o = 'error' if when in ('setup', 'teardown', 'collect') and o == 'failed' else o
+            if _RANK[o] >= _RANK.get(out['tests'].get(tid), -1):
+                out['tests'][tid] = o
+                if o != 'passed': out['messages'][tid] = r.get('msg', '')
+        elif k == 'audit': out['audit'].append(r)
+        elif k == 'returns': out['returns'].update(r.get('types') or {})
+        elif k == 'target': out['targets'].append(r)
+        elif k == 'canary': out['canary_checks'][r.get('id', '')] = r.get('passed', [])
+        else: out['anomalies'].append(f"an unknown record {k!r}")
+    if 'start' not in out['seen'] and out['seen']: out['anomalies'].append('records before the first one')
+    return out
+
+def _collect(run:TestRun, ws:Workspace, guarded:list, before:dict, stream:str, token:str, log_path:Path) -> TestRun:
+    "Fill a `TestRun` from what the run streamed and left behind: outcomes, the plugin's findings, changed test files, the log's tail."
     run.changed_tests = [f for f, h in _digest_files(ws.code, guarded).items() if h != before[f]]
-    report = ws.root/'.report.json'
-    try: rep = json.loads(report.read_text(encoding='utf-8')) if report.is_file() and not report.is_symlink() else None
-    except (ValueError, OSError, UnicodeDecodeError): rep = None
-    if isinstance(rep, dict) and rep.get('token') == token:
-        run.report_ok, run.tests, run.exitstatus = True, dict(rep.get('tests', {})), rep.get('exitstatus')
-        run.messages, run.tampered = dict(rep.get('messages', {})), list(rep.get('tampered', []))
+    s = read_stream(stream, token)
+    end = s.get('end')
+    run.tests, run.messages, run.stream = s.pop('tests'), s.pop('messages'), s
+    run.report_ok = end is not None
+    if end is not None: run.exitstatus, run.tampered = end.get('exitstatus'), list(end.get('rebound', []))
     if run.harness_error:
         with open(log_path, 'a', encoding='utf-8') as f: f.write(f"\n[codebench] harness error: {run.harness_error}\n")
     run.log_tail = _tail(log_path) if Path(log_path).exists() else ''
     return run
-
-def _kill_group(proc):
-    try: os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError): pass
-    try: proc.wait(timeout=10)
-    except subprocess.TimeoutExpired: pass
 
 def _tail(path:Path, n:int=4000) -> str:
     with open(path, 'rb') as f:
@@ -375,6 +438,14 @@ def _tail(path:Path, n:int=4000) -> str:
         return f.read().decode('utf-8', errors='replace')
 
 # %% ../nbs/05_sandbox.ipynb #6bf389e0
+def _kill_group(proc):
+    try: os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError): pass
+
+def _stdin_message(req:dict) -> bytes:
+    "What the plugin reads on fd 0: the token, then the run's spec."
+    return (req['token'] + '\n' + json.dumps(req['spec']) + '\n').encode()
+
 def run_tests(
     ws:Workspace,  # from `make_workspace`
     test_files:list,  # test files relative to the code directory
@@ -383,38 +454,42 @@ def run_tests(
     isolation='bwrap',  # 'bwrap', 'rlimits' or an `Isolation`
     uid:int|None=None,  # unprivileged uid to run as (from `sandbox_user`; it must own the workspace's directories)
     env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
+    spec:dict|None=None,  # what the plugin checks in this run (`codebench.evaluate.run_spec`): the answer's lines, the function under test, canaries
 ) -> TestRun:
-    "Run pytest on `test_files` in a fresh interpreter under the sandbox; outcomes come from the plugin's report."
+    "Run pytest on `test_files` in a fresh interpreter under the sandbox; outcomes come from what the plugin streams while it runs."
     limits, env, iso = limits or Limits(), env or own_python(), isolation_of(isolation)
     run_root, harness = iso.run_root(ws.root), iso.harness()
-    req = _request(ws, run_root, test_files, limits, uid, env, harness)
+    req = _request(ws, run_root, test_files, limits, uid, env, harness, spec)
     sr, sw = os.pipe()
-    cmd = iso.wrap([env.python, f"{harness}/codebench_harness.py", 'run', json.dumps(req), str(sw)], env, [(ws.root, run_root)],
-                   _corpora(ws), req['cwd'])
+    cr, cw = os.pipe()
+    argv_req = {k: v for k, v in req.items() if k not in ('token', 'spec')}
+    argv_req['args'] = [a.replace('{channel}', str(cw)) for a in req['args']]
+    cmd = iso.wrap([env.python, f"{harness}/codebench_harness.py", 'run', json.dumps(argv_req), str(sw)], env, [(ws.root, run_root)],
+                   _corpora(ws), req['cwd'], limits.tmpfs_mb)
     guarded = _guarded_files(ws.code, test_files)
     before = _digest_files(ws.code, guarded)
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    t0, timed_out = time.perf_counter(), False
+    t0, sink = time.perf_counter(), []
     with open(log_path, 'wb') as log:
         try: proc = subprocess.Popen(cmd, cwd=ws.code, env=req['env'], stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True, pass_fds=(sw,))
+                                     start_new_session=True, pass_fds=(sw, cw))
         except OSError as e:
-            os.close(sr); os.close(sw)
+            for fd in (sr, sw, cr, cw): os.close(fd)
             return TestRun(harness_error=f"could not start {cmd[0]}: {e}", isolation=iso.describe(env))
-        os.close(sw)
-        try:
-            proc.stdin.write(req['token'].encode() + b'\n'); proc.stdin.close()
+        os.close(sw); os.close(cw)
+        try: proc.stdin.write(_stdin_message(req)); proc.stdin.close()
         except (BrokenPipeError, OSError): pass
-        try: proc.wait(timeout=limits.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-        _kill_group(proc)  # stray children of a finished run
+        mine = {'uid': uid} if uid is not None and not iso.pidns else {'root': proc.pid}
+        st, why = watch(proc.pid, limits.timeout, mine, {**limits.run_limits(str(ws.root)), 'every': 0.2}, cr, sink)
+        proc.returncode = os.waitstatus_to_exitcode(st)
+        _kill_group(proc)  # stray children of a finished run (bubblewrap: its whole pid namespace is gone with it)
+        if 'uid' in mine: reap(mine)  # without a pid namespace: every process of the run's own uid
+    drain(cr, sink); os.close(cr)
     with os.fdopen(sr, 'rb') as f: status = f.read().decode(errors='replace')
-    run = TestRun(returncode=proc.returncode, timed_out=timed_out, duration=time.perf_counter() - t0,
-                  isolation=iso.describe(env), harness_error='' if timed_out else harness_error(status))
-    return _collect(run, ws, guarded, before, req['token'], log_path)
+    run = TestRun(returncode=proc.returncode, timed_out=why == 'timeout', killed=why if why != 'timeout' else '',
+                  duration=time.perf_counter() - t0, isolation=iso.describe(env), harness_error='' if why else harness_error(status))
+    return _collect(run, ws, guarded, before, b''.join(sink).decode(errors='replace'), req['token'], log_path)
 
 # %% ../nbs/05_sandbox.ipynb #b14c7c15
 _SPAWNER = ThreadPoolExecutor(1, thread_name_prefix='codebench-spawn')
@@ -432,12 +507,13 @@ class WarmServer:
         preload:tuple=(),  # modules to import once
         env:PythonEnv|None=None,  # the tests' interpreter
         corpora:dict|None=None,  # framework folder name -> knowledge corpus on the host
+        tmpfs_mb:int=512,  # size of the server's /tmp and /dev/shm (emptied after every run)
     ):
         self.base, self.isolation, self.env = Path(base).resolve(), isolation, env or own_python()
         iso = isolation_of(isolation)
         self.root, self.harness = (WS_MOUNT if iso.mounted else str(self.base)), iso.harness()
-        argv = iso.wrap([self.env.python, f"{self.harness}/codebench_harness.py", 'serve', *preload], self.env, [(self.base, WS_MOUNT)],
-                        corpora or {}, WS_MOUNT)
+        argv = iso.wrap([self.env.python, f"{self.harness}/codebench_harness.py", 'serve', *(['--pidns'] if iso.pidns else []), *preload],
+                        self.env, [(self.base, WS_MOUNT)], corpora or {}, WS_MOUNT, tmpfs_mb)
         self.errlog = tempfile.TemporaryFile()
         self.proc = _spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errlog,
                            env=_run_env(self.root, self.env), cwd=self.base, text=True, start_new_session=True)
@@ -459,11 +535,11 @@ class WarmServer:
 
 # %% ../nbs/05_sandbox.ipynb #883bcc0a
 @patch
-def run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None) -> TestRun:
+def run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None, spec:dict|None=None) -> TestRun:
     "Like `run_tests`, in a forked child of the server; `ws.root` must lie directly under the server's base directory."
     limits = limits or Limits()
     run_root = f"{self.root}/{ws.root.name}"
-    req = _request(ws, run_root, test_files, limits, uid, self.env, self.harness)
+    req = _request(ws, run_root, test_files, limits, uid, self.env, self.harness, spec)
     guarded = _guarded_files(ws.code, test_files)
     before = _digest_files(ws.code, guarded)
     t0 = time.perf_counter()
@@ -472,15 +548,18 @@ def run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits|
         reply = json.loads(self.proc.stdout.readline() or 'null')
     except (BrokenPipeError, OSError, ValueError): reply = None
     isolation = describe_isolation(self.isolation, self.env) + ', warm'
-    if not isinstance(reply, dict):
-        why = f"the warm worker died (exit code {self.proc.poll()}): {self._stderr() or 'no message'}"
+    if not isinstance(reply, dict) or reply.get('token') != req['token']:
+        why = (f"the warm worker died (exit code {self.proc.poll()}): {self._stderr() or 'no message'}" if not isinstance(reply, dict)
+               else f"the warm worker answered for another run (a reply without this run's token: {str(reply)[:200]})")
         self.close()
         run = TestRun(duration=time.perf_counter() - t0, isolation=isolation, harness_error=why)
+        reply = {}
     else:
-        run = TestRun(returncode=reply['returncode'], timed_out=reply['timed_out'], duration=reply['duration'], isolation=isolation,
-                      harness_error='' if reply['timed_out'] else harness_error(reply['status']))
+        why = 'timeout' if reply['timed_out'] else reply.get('killed', '')
+        run = TestRun(returncode=reply['returncode'], timed_out=reply['timed_out'], killed=reply.get('killed', ''), duration=reply['duration'],
+                      isolation=isolation, harness_error='' if why else harness_error(reply['status']))
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     log_in_ws = ws.root/'.log'
     if log_in_ws.is_file() and not log_in_ws.is_symlink(): shutil.copyfile(log_in_ws, log_path)
     else: Path(log_path).write_text('(the run left no log)\n')
-    return _collect(run, ws, guarded, before, req['token'], Path(log_path))
+    return _collect(run, ws, guarded, before, reply.get('channel', ''), req['token'], Path(log_path))

@@ -29,7 +29,7 @@ def validate_benchmark(
     n_mutants:int=10,  # mutants per task
     seed:int=0,
     weak_below:float=0.6,  # mutation score under which a task is listed as weak
-    jobs:int|None=None, limits:Limits|None=None, require_sandbox:bool=False, progress:bool=True,
+    jobs:int|None=None, limits:Limits|None=None, unsafe_no_sandbox:bool=False, progress:bool=True,
     warm:bool=True,  # warm workers for the stub and mutant runs
     envs=None,  # an `EnvMap`: the tests' interpreter per framework and example (default: codebench's own)
     fresh_census:bool=False,  # recompute the gold census even when cached
@@ -38,7 +38,7 @@ def validate_benchmark(
     from codebench.envs import EnvMap
     report = parse_benchmark(root, framework, example)
     write_tasks(report, out)
-    isolation, executor = choose_isolation(require_sandbox), LocalExecutor(jobs)
+    isolation, executor = choose_isolation(unsafe_no_sandbox), LocalExecutor(jobs)
     envs = envs or EnvMap(runs=out, root=root)
     rows = []
     by_ex = {}

@@ -4,6 +4,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -139,12 +140,35 @@ def test_validate_cli(tmp_path):
     assert '4 tasks' in r.stdout
 
 
-def test_require_sandbox_refuses_without_bwrap(tmp_path):
+def _reachable_venv() -> Path | None:
+    "A venv of the system's Python with numpy and pytest, where an unprivileged uid can reach it (None if it cannot be made here)."
+    base = Path(tempfile.mkdtemp(prefix='codebench-sysvenv-', dir='/tmp')); os.chmod(base, 0o755)
+    ok = subprocess.run(['/usr/bin/python3', '-m', 'venv', base / 'v'], capture_output=True).returncode == 0 and \
+         subprocess.run([base / 'v/bin/python', '-m', 'pip', 'install', '-q', 'numpy', 'pytest'], capture_output=True, timeout=900).returncode == 0
+    return base / 'v' if ok else None
+
+
+def test_no_sandbox_refuses_unless_asked_by_name(tmp_path):
     runs = tmp_path / 'runs'
     for args in (['parse', '--out', runs, '-e', 'ppo_step', '-f', 'minirl'], ['prompts', runs], ['generate', runs, '-m', 'stub', '--n', '1']):
         assert run_cli(*args).returncode == 0
-    r = run_cli('evaluate', runs, '-m', 'stub', '--require-sandbox', env={'PATH': '/usr/local/sbin:/nonexistent'})
-    assert r.returncode == 2 and 'bubblewrap (bwrap) is not available and a sandbox is required' in r.stderr
+    nobwrap = {'PATH': '/usr/local/sbin:/nonexistent'}
+    r = run_cli('evaluate', runs, '-m', 'stub', env=nobwrap)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr  # one line, no traceback
+    assert 'apt-get install bubblewrap' in r.stderr and '--unsafe-no-sandbox' in r.stderr
+    assert not (runs / 'minirl/ppo_step/stub/results.jsonl').exists()
+    r = run_cli('run', '-f', 'minirl', '-e', 'ppo_step', '-m', 'stub', '--n', '1', '--runs', tmp_path / 'r2', '--reports', tmp_path / 'rep', env=nobwrap)
+    assert r.returncode == 2 and 'apt-get install bubblewrap' in r.stderr and not (tmp_path / 'rep/index.html').exists(), r.stderr
+    if os.geteuid() != 0: return
+    venv = _reachable_venv()
+    if venv is None: pytest.skip('no venv of /usr/bin/python3 with numpy and pytest could be made here')
+    try:
+        r = run_cli('evaluate', runs, '-m', 'stub', '--unsafe-no-sandbox', '--env', f'minirl={venv}/bin/python', env=nobwrap)
+        assert r.returncode == 0, r.stderr
+        assert 'WITHOUT a sandbox' in r.stderr
+        results = [json.loads(l) for l in (runs / 'minirl/ppo_step/stub/results.jsonl').read_text().splitlines()]
+        assert results and all(x['isolation'].startswith('UNSANDBOXED') and 'own unprivileged uid' in x['isolation'] for x in results), results
+    finally: shutil.rmtree(venv.parent, ignore_errors=True)
 
 
 def test_koco_import_cli(tmp_path):

@@ -48,6 +48,27 @@ def _verdicts(runs, model):
     return {r['task_id']: r['verdict'] for p in Path(runs).glob(f'*/*/{model}/results.jsonl') for r in read_jsonl(p)}
 
 
+def restate(gold:str) -> str|None:
+    "The gold with a comment line inside its function: the gold in substance, not byte for byte, so that it really runs."
+    import ast, textwrap
+    try: tree = ast.parse(textwrap.dedent(gold))
+    except SyntaxError: return None
+    fn = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if fn is None: return None
+    lines = gold.splitlines(keepends=True)
+    at = fn.body[0].lineno - 1 - (len(fn.body[0].decorator_list) if hasattr(fn.body[0], 'decorator_list') else 0)
+    indent = lines[at][:len(lines[at]) - len(lines[at].lstrip())]
+    return ''.join(lines[:at]) + indent + '# the gold, restated\n' + ''.join(lines[at:])
+
+
+def _write_restated(runs):
+    "A model `restated` whose every completion is its task's gold with a comment inside: judged by really running, canaries and all."
+    from codebench.core import Completion, Task, write_jsonl
+    for tp in Path(runs).glob('*/*/tasks.jsonl'):
+        comps = [Completion(t.task_id, 'restated', 0, x) for t in read_jsonl(tp, Task) if (x := restate(t.gold))]
+        write_jsonl(tp.parent / 'restated' / 'completions.jsonl', comps)
+
+
 @pytest.fixture(scope='module')
 def census_runs(tmp_path_factory):
     "The English set, gold and stub, evaluated warm and cold in two run directories with the built environments."
@@ -61,7 +82,8 @@ def census_runs(tmp_path_factory):
         assert run_cli('parse', root, '--out', runs, timeout=600).returncode == 0
         assert run_cli('prompts', runs).returncode == 0
         assert run_cli('generate', runs, '-m', 'reference', '-m', 'stub', '--n', '1', timeout=600).returncode == 0
-        r = run_cli('evaluate', runs, '-m', 'reference', '-m', 'stub', '--env', 'auto', *(['--no-warm'] if mode == 'cold' else []),
+        _write_restated(runs)
+        r = run_cli('evaluate', runs, '-m', 'reference', '-m', 'stub', '-m', 'restated', '--env', 'auto', *(['--no-warm'] if mode == 'cold' else []),
                     timeout=4 * 3600)
         assert r.returncode == 0, r.stderr[-3000:]
         print(r.stdout)
@@ -89,9 +111,55 @@ def test_gold_passes_and_stub_fails(census_runs):
     assert 'error' not in set(gold.values()) | set(stub.values())
 
 
+def test_gold_restated_is_never_tampered(census_runs):
+    """The gold, not byte for byte, really run with canaries, audit hooks, the guard and return-type checks: it passes every scoreable
+    task, warm and cold, and is never `tampered`; most tasks get canaries that replay the tests' calls of the function."""
+    census = {c['task_id']: c for p in Path(census_runs['warm']).glob('*/*/census.jsonl') for c in read_jsonl(p)}
+    for mode, runs in census_runs.items():
+        res = {r['task_id']: r for p in Path(runs).glob('*/*/restated/results.jsonl') for r in read_jsonl(p)}
+        bad = {t: (r['verdict'], r['detail'][:300]) for t, r in res.items() if r['verdict'] != 'pass'}
+        assert bad == {}, (mode, bad)
+        assert len(res) >= MIN_SCOREABLE - 5 and all(r['isolation'] != 'census' for r in res.values())  # they really ran
+    replays = sorted(t for t, c in census.items() if c.get('replays'))
+    print(f"{len(replays)} of {sum(c['ok'] for c in census.values())} scoreable tasks get canaries that replay the tests' calls of their function")
+    events = {}
+    for c in census.values():
+        for k in c.get('baseline', {}).get('allowed', []):
+            if k.startswith('audit:'): events[k] = events.get(k, 0) + 1
+    print('audit events of the gold itself (allowed to its answers):', events)
+    assert len(replays) >= 50
+
+
+def test_evaluation_corpus_reaches_no_task_function():
+    "The corpus a run sees, for every framework of both sets: no task's own function is there with its body, by name at its file or by code."
+    import ast
+    from codebench.dataset import Exclusions, normalized_hash
+    from codebench.evaluate import decontaminated_corpus
+    for lang in ('en', 'ch'):
+        root = Path(KOCO) / SETS[lang][0]
+        for fw in sorted(p for p in root.iterdir() if (p / 'knowledge_corpus').is_dir()):
+            ex, kc = Exclusions.for_framework(fw), decontaminated_corpus(fw)
+            found = []
+            for p in kc.rglob('*.py'):
+                rel = str(p.relative_to(kc).relative_to(p.relative_to(kc).parts[0])) if len(p.relative_to(kc).parts) > 1 else p.name
+                text = p.read_text(encoding='utf-8', errors='replace')
+                try: tree = ast.parse(text)
+                except SyntaxError: continue
+                lines = text.splitlines(keepends=True)
+                for node in ast.walk(tree):
+                    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)): continue
+                    body = node.body[-1]
+                    if isinstance(body, ast.Raise) and 'NotImplementedError' in ast.unparse(body): continue  # stubbed
+                    code = ''.join(lines[min([d.lineno for d in node.decorator_list] + [node.lineno]) - 1:node.end_lineno])
+                    try: h = normalized_hash(code)
+                    except SyntaxError: continue
+                    if h in ex.hashes: found.append((str(p.relative_to(kc)), node.name, ex.hashes[h]))
+            assert found == [], (lang, fw.name, found[:5])
+
+
 def test_warm_and_cold_agree(census_runs):
     warm, cold = census_runs['warm'], census_runs['cold']
-    for model in ('reference', 'stub'):
+    for model in ('reference', 'stub', 'restated'):
         assert _verdicts(warm, model) == _verdicts(cold, model)
     census = lambda runs: {c['task_id']: (c['ok'], c['cause'], sorted(c['tests'])) for p in Path(runs).glob('*/*/census.jsonl')
                            for c in read_jsonl(p)}
