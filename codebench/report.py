@@ -21,11 +21,16 @@ __all__ = ['load_results', 'passk_long', 'passk_table', 'plot_passk_curves', 'fu
            'function_table', 'plot_pass_ratio', 'plot_verdicts', 'plot_by_group', 'usage_table']
 
 # %% ../nbs/12_report.ipynb #01a04547
-def load_results(runs, models:list|None=None) -> pd.DataFrame:
-    "One row per evaluated completion of a scorable task: framework, example, model, task, verdict, pass ratio, isolation, usage."
+def load_results(
+    runs,  # run directory
+    models:list|None=None,  # run names (model folders), in the order to show them; None: all
+    include_weak:bool=False,  # keep weak tasks (a stub passes them), as `metrics.json` does when asked; column `weak` says which
+) -> pd.DataFrame:
+    "One row per evaluated completion of a scoreable task: framework, example, model, task, verdict, pass ratio, isolation, usage."
     rows = []
     for fw, ex, d in run_examples(runs):
-        ok = {c['task_id'] for c in read_jsonl(d/'census.jsonl') if c['ok']}
+        census = {c['task_id']: c for c in read_jsonl(d/'census.jsonl') if c['ok']}
+        ok = {t for t, c in census.items() if include_weak or not c.get('weak')}
         for res in sorted(d.glob('*/results.jsonl')):
             model = res.parent.name
             if model.startswith('_') or (models and model not in models): continue
@@ -35,6 +40,7 @@ def load_results(runs, models:list|None=None) -> pd.DataFrame:
                 u = usage.get((r.task_id, r.sample), {})
                 rows.append(dict(framework=fw, example=ex, model=model, task_id=r.task_id, function=r.task_id.split('/', 2)[2],
                                  sample=r.sample, verdict=r.verdict, passed=r.verdict == 'pass', pass_ratio=r.pass_ratio,
+                                 weak=bool(census[r.task_id].get('weak')),
                                  test_seconds=r.duration, tests_ran=bool(r.isolation) and r.isolation != 'census' and r.duration > 0,
                                  isolation=r.isolation, log=r.log_path, prompt_tokens=u.get('prompt_tokens'),
                                  completion_tokens=u.get('completion_tokens'), latency=u.get('seconds'), cost=u.get('cost'),
