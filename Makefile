@@ -17,14 +17,16 @@ $(BIN)/activate:
 # base + dev extras; reinstalled when the package metadata changes
 # torch first, pinned to the CPU build on local disk (anything else pulls a multi-GB CUDA build)
 TORCH ?= torch==2.13.0
+# quiet: setuptools' note on editable installs is information only
+PIP := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip
 $(VENV)/.dev: $(BIN)/activate setup.py settings.ini
-	$(BIN)/python -m pip install -q $(TORCH)
-	$(BIN)/python -m pip install -q -e ".[dev,ray,hf,train]"
-	$(BIN)/python -m pip check
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -e ".[dev,ray,hf,train]"
+	$(PIP) check -q
 	touch $@
 
 $(VENV)/.lab: $(VENV)/.dev
-	$(BIN)/python -m pip install -q -e ".[dev,lab]"
+	$(PIP) install -q -e ".[dev,lab]"
 	touch $@
 
 # every answer runs inside bubblewrap: installed here where this user may (root, or sudo without a password), else a stop with the command
@@ -37,10 +39,11 @@ sandbox:  ## bubblewrap, the sandbox every answer runs in (apt-get install bubbl
 
 MODELS ?= reference stub mutants:0
 REPORTS ?= reports
-demo: sandbox $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the offline models -> reports/index.html
-	$(BIN)/codebench run $(foreach m,$(MODELS),-m $(m)) --n 4 --runs $(RUNS) --reports $(REPORTS)
+demo: sandbox $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the offline models -> reports/demo/, listed in reports/index.html
+	$(BIN)/codebench run $(foreach m,$(MODELS),-m $(m)) --n 4 --runs $(RUNS) --reports $(REPORTS) --name demo --title "codebench demo"
 
-bench: $(VENV)/.dev  ## speed: evaluation against the reference evaluator, agent overhead, retrieval (the last two need KOCO_ROOT for real corpora)
+bench: $(VENV)/.dev  ## speed: the CLI's answer to --help, evaluation against the reference evaluator, agent overhead, retrieval (the last two need KOCO_ROOT for real corpora)
+	$(BIN)/python tests/bench_cli.py
 	$(BIN)/python tests/bench_evaluate.py
 	$(BIN)/python tests/bench_agent.py
 	if [ -n "$(KOCO_ROOT)" ]; then $(BIN)/python tests/bench_rag.py; fi
@@ -94,8 +97,8 @@ export: $(VENV)/.dev  ## notebooks -> codebench/ (nbdev_export), clean notebooks
 	$(BIN)/jupyter nbconvert --log-level=WARN --to markdown --output-dir . --output README nbs/index.ipynb
 
 LAB_ARGS ?=
-lab: $(VENV)/.lab  ## open the project in JupyterLab with codebench importable (LAB_ARGS: more options)
-	$(BIN)/jupyter lab nbs $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
+lab: $(VENV)/.lab  ## open the project in JupyterLab with codebench importable; kernels write runs to ./runs (OUTPUT_DIR) wherever the notebook is
+	OUTPUT_DIR=$${OUTPUT_DIR:-$(CURDIR)/runs} $(BIN)/jupyter lab nbs $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
 clean:  ## remove generated runs and reports (not the venv)
-	rm -rf runs reports/*/ reports/*.html
+	rm -rf runs out reports/*/ reports/*.html

@@ -31,12 +31,11 @@ setuptools.setup(
     classifiers=[
         f"Development Status :: {cfg['status']} - {statuses[int(cfg['status'])]}",
         f"Intended Audience :: {cfg['audience'].title()}",
-        f"License :: {lic[1]}",
         f"Natural Language :: {cfg['language'].title()}",
         "Programming Language :: Python :: 3",
     ],
     packages=setuptools.find_packages(include=["codebench", "codebench.*"]),
-    include_package_data=True,
+    include_package_data=False,  # package_data below lists the data; True would warn about every benchmark folder Python could import
     package_data={"codebench": ["benchmarks/**/*", "benchmarks/**/.*", "stages/*.ipynb"]},
     install_requires=reqs("requirements"),
     extras_require={k: reqs(f"{k}_requirements") for k in ("dev", "lab", "ray", "hf", "train", "vllm")},

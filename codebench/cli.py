@@ -6,22 +6,24 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import functools
+import importlib.util
+import io
 import os
 import sys
+import tokenize
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
-from fastcore.docments import docments
 
 from .backend import BackendError, PrerequisiteError, Sampling
 from .core import load_settings, read_jsonl, run_examples, run_name
 
 # %% auto #0
-__all__ = ['COMMANDS', 'Command', 'command', 'arg_help', 'cmd_parse', 'cmd_prompts', 'cmd_generate', 'cmd_evaluate',
+__all__ = ['COMMANDS', 'Command', 'command', 'docment', 'arg_help', 'cmd_parse', 'cmd_prompts', 'cmd_generate', 'cmd_evaluate',
            'cmd_validate', 'cmd_aggregate', 'cmd_run', 'cmd_study', 'cmd_serve', 'cmd_download', 'cmd_dataset',
-           'cmd_train', 'cmd_conflict', 'cmd_koco', 'cmd_env', 'build_parser', 'main']
+           'cmd_train', 'cmd_conflict', 'cmd_koco', 'cmd_env', 'HelpFormatter', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #965b375a
 @dataclass
@@ -41,12 +43,35 @@ def command(name:str, help:str, arguments):
         return fn
     return deco
 
-def arg_help(fn, name:str, extra:str='') -> str:
-    "A parameter's comment in `fn`'s signature (its docment), with `extra` appended."
-    text = (docments(fn).get(name) or '').strip()
+@functools.lru_cache(None)
+def _module_source(mod:str) -> tuple:
+    "A module's source lines and syntax tree, read without importing it (once)."
+    src = Path(importlib.util.find_spec(mod).origin).read_text(encoding='utf-8')
+    return src.splitlines(keepends=True), ast.parse(src)
+
+def docment(qualname:str, name:str) -> str:
+    "The comment beside parameter `name` of `qualname` ('codebench.chain.run_chain'), read from the source without importing it."
+    mod, _, fn = qualname.rpartition('.')
+    lines, tree = _module_source(mod)
+    node = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == fn), None)
+    if node is None: raise ValueError(f"no function {fn} in {mod}")
+    a = node.args
+    line = next((p.lineno for p in [*a.posonlyargs, *a.args, a.vararg, *a.kwonlyargs, a.kwarg] if p and p.arg == name), None)
+    if line is None: return ''
+    sig = ''.join(lines[node.lineno - 1:node.body[0].lineno - 1])  # the signature: its comments are the docments
+    comments = {t.start[0] + node.lineno - 1: t.string.lstrip('#').strip() for t in tokenize.generate_tokens(io.StringIO(sig).readline)
+                if t.type == tokenize.COMMENT}
+    return comments.get(line, '')
+
+def arg_help(fn:str, name:str, extra:str='') -> str:
+    "A parameter's comment in the signature of `fn` (a qualified name: its docment), with `extra` appended."
+    text = docment(fn, name)
     return f"{text} ({extra})" if text and extra else text or extra
 
-def _table(df:pd.DataFrame) -> str:
+def _table(rows) -> str:
+    "A DataFrame, or a list of dicts, as plain text."
+    import pandas as pd
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
     return df.to_string(index=False) if len(df) else '(none)'
 
 def _filters(sp, help_framework:str='only this framework'):
@@ -55,13 +80,12 @@ def _filters(sp, help_framework:str='only this framework'):
 
 # %% ../nbs/90_cli.ipynb #f4b80594
 def _parse_args(sp, s):
-    from codebench.parse import parse_benchmark
     sp.add_argument('root', nargs='?', default=s.data_dir,
         help='benchmark root holding <framework>/test_examples/ (env DATA_DIR; default: the embedded demo benchmark)')
     _filters(sp)
     sp.add_argument('--out', '-o', default=s.output_dir, help='run directory to write (env OUTPUT_DIR)')
     sp.add_argument('--koco', action='store_true', help="also write the reference tool's algorithm_methods_data_<example>.jsonl")
-    sp.add_argument('--resolve-test-paths', action='store_true', help=arg_help(parse_benchmark, 'resolve_test_paths'))
+    sp.add_argument('--resolve-test-paths', action='store_true', help=arg_help('codebench.parse.parse_benchmark', 'resolve_test_paths'))
 
 @command('parse', 'requirement documents -> tasks.jsonl', _parse_args)
 def cmd_parse(args) -> int:
@@ -79,14 +103,13 @@ def cmd_parse(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #715ec34d
 def _prompts_args(sp, s):
-    from codebench.prompts import write_prompts
     sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory written by `codebench parse` (env OUTPUT_DIR)')
     sp.add_argument('--template', '-t', help='Jinja2 file for the user message (default: the built-in template)')
     sp.add_argument('--system-template', help='Jinja2 file for the system message (default: built from metadata.json)')
-    sp.add_argument('--context', action='store_true', help=arg_help(write_prompts, 'context'))
-    sp.add_argument('--rag', choices=['bm25'], help=arg_help(write_prompts, 'rag', 'writes prompts.rag-bm25-k<K>.jsonl beside prompts.jsonl'))
-    sp.add_argument('--top-k', type=int, default=5, help=arg_help(write_prompts, 'top_k'))
-    sp.add_argument('--corpus', action='append', default=[], metavar='DIR', help=arg_help(write_prompts, 'corpus'))
+    sp.add_argument('--context', action='store_true', help=arg_help('codebench.prompts.write_prompts', 'context'))
+    sp.add_argument('--rag', choices=['bm25'], help=arg_help('codebench.prompts.write_prompts', 'rag', 'writes prompts.rag-bm25-k<K>.jsonl beside prompts.jsonl'))
+    sp.add_argument('--top-k', type=int, default=5, help=arg_help('codebench.prompts.write_prompts', 'top_k'))
+    sp.add_argument('--corpus', action='append', default=[], metavar='DIR', help=arg_help('codebench.prompts.write_prompts', 'corpus'))
     _filters(sp)
 
 @command('prompts', 'tasks.jsonl -> prompts.jsonl (or a retrieval condition)', _prompts_args)
@@ -98,7 +121,7 @@ def cmd_prompts(args) -> int:
     from codebench.prompts import write_prompts
     counts = write_prompts(args.runs, template=args.template, system_template=args.system_template, context=args.context,
                            framework=args.framework, example=args.example, rag=args.rag, top_k=args.top_k, corpus=tuple(args.corpus))
-    print(_table(pd.DataFrame([dict(prompts=str(p), count=n) for p, n in counts.items()])))
+    print(_table([dict(prompts=str(p), count=n) for p, n in counts.items()]))
     if args.rag:
         import json
         for p in sorted(Path(args.runs).glob('*/rag-bm25.json')):
@@ -140,10 +163,45 @@ def cmd_generate(args) -> int:
         print(f"{run_name(model, args.prompts)}: {sum(added.values())} new completions in {len(added)} examples")
     return 0
 
+# %% ../nbs/90_cli.ipynb #02b9da38
+def _jobs(value:str) -> int:
+    "`-j`: a positive number of parallel test runs."
+    try: n = int(value)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a number of parallel test runs, got {value!r}") from None
+    if n < 1: raise argparse.ArgumentTypeError(f"must be at least 1 (parallel test runs), got {n}")
+    return n
+
+def _warn(message:str):
+    "A warning as one plain line on stderr."
+    print(f"codebench: warning: {message}", file=sys.stderr)
+
+def _check_env(entries:list|None, frameworks) -> None:
+    "Warn about `--env` entries that name a framework this run does not have."
+    if not entries: return
+    from codebench.envs import parse_env_options
+    frameworks = sorted(set(frameworks))
+    for key in parse_env_options(entries):
+        if key != '*' and key.split('/')[0] not in frameworks:
+            _warn(f"--env {key}=... matches no framework in this run ({', '.join(frameworks) or 'none'}); it is ignored")
+
+def _root(root) -> Path|None:
+    "The benchmark root, checked: a clear error for a folder that is not there."
+    if root is None: return None
+    if not Path(root).is_dir(): raise FileNotFoundError(f"benchmark root {root} is not a directory")
+    return Path(root)
+
+def _frameworks(root, only=None) -> list:
+    "Names of the frameworks of a benchmark root (default: the demo), only those in `only` (a name or a list) if given."
+    from codebench.core import demo_root
+    from codebench.parse import framework_dirs
+    names = [f.name for f in framework_dirs(_root(root) or demo_root())]
+    only = [only] if isinstance(only, str) else only
+    return [n for n in names if not only or n in only]
+
 # %% ../nbs/90_cli.ipynb #201580b3
 def _eval_options(sp, s):
     "Options of every command that runs tests."
-    sp.add_argument('--jobs', '-j', type=int, default=None, help='concurrent sandboxed test runs (default: number of cores)')
+    sp.add_argument('--jobs', '-j', type=_jobs, default=None, metavar='N', help='concurrent sandboxed test runs (default: number of cores)')
     sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
     sp.add_argument('--memory-mb', type=int, default=4096, help='memory a test run may allocate (RLIMIT_DATA)')
     sp.add_argument('--unsafe-no-sandbox', action='store_true',
@@ -152,7 +210,7 @@ def _eval_options(sp, s):
     sp.add_argument('--no-wait', dest='wait', action='store_false',
                     help='refuse, instead of waiting, when another codebench is writing the same model run')
     sp.add_argument('--no-warm', dest='warm', action='store_false',
-                    help='a fresh interpreter per test run instead of warm workers (pre-imported test dependencies, a fork per run)')
+                    help='start a fresh interpreter per test run (default: warm workers that pre-import the test dependencies and fork per run)')
     sp.add_argument('--env', action='append', metavar='SPEC',
                     help="the tests' interpreter: auto (what `codebench env build` made), FRAMEWORK=PYTHON or FRAMEWORK/EXAMPLE=PYTHON "
                          "(repeatable; also CODEBENCH_ENV and codebench.toml [env]; default: codebench's own interpreter)")
@@ -163,20 +221,22 @@ def _limits(args):
     from codebench.sandbox import Limits
     return Limits(timeout=args.timeout, memory_mb=args.memory_mb)
 
+_RERUN = ('error', 'fail', 'all')  # `codebench.evaluate.RERUN`, here so that `--help` need not import the evaluator
+
 def _evaluate_args(sp, s):
-    from codebench.evaluate import RERUN
     sp.add_argument('runs', nargs='?', default=s.output_dir, help='run directory (env OUTPUT_DIR)')
     sp.add_argument('--model', '-m', action='append', required=True, help='model spec whose completions to evaluate (repeatable)')
     sp.add_argument('--prompts', default='', metavar='CONDITION', help='the prompt condition the completions answered, e.g. rag-bm25-k5')
     sp.add_argument('--koco', action='store_true', help="also write the reference tool's _result.jsonl and _result.metrics.json")
-    sp.add_argument('--rerun', choices=RERUN, default='error',
+    sp.add_argument('--rerun', choices=_RERUN, default='error',
                     help="judge again: error (runs that failed for the harness), fail (every result that is not a pass), or all")
     sp.add_argument('--include-weak', action='store_true', help='count weak tasks (a stub passes them) in the headline metrics too (default: they are reported apart)')
     _eval_options(sp, s)
 
 # %% ../nbs/90_cli.ipynb #4cbacc24
-def _metrics_table(out:dict) -> pd.DataFrame:
+def _metrics_table(out:dict):
     "One row per example; the same columns whatever the examples hold (an example with no scoreable task shows '-')."
+    import pandas as pd
     ks = sorted({k for m in out.values() for k in m['pass_at_k']}, key=lambda k: int(k.split('@')[1]))
     rows = [dict(example=f"{d.parent.name}/{d.name}", functions=m['total_functions'], broken=len(m['broken_tasks']),
                  weak=len(m.get('weak_tasks', {})), completions=m['total_tests'], passed=m['total_passed'],
@@ -210,6 +270,7 @@ def cmd_evaluate(args) -> int:
     from codebench.evaluate import evaluate
     from codebench.koco import export_koco_results
     envs = EnvMap(args.env, runs=args.runs)
+    _check_env(args.env, (fw for fw, ex, d in run_examples(args.runs) if not args.framework or fw == args.framework))
     for model in args.model:
         out = evaluate(args.runs, model, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox, framework=args.framework,
                        example=args.example, warm=args.warm, envs=envs, rerun=args.rerun, fresh_census=args.fresh_census,
@@ -225,12 +286,11 @@ def cmd_evaluate(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #476c6b6c
 def _validate_args(sp, s):
-    from codebench.validate import validate_benchmark
     sp.add_argument('root', nargs='?', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
     sp.add_argument('--out', '-o', default='validate', help='directory for tasks, census, results and validate.csv')
-    sp.add_argument('--mutants', type=int, default=10, help=arg_help(validate_benchmark, 'n_mutants'))
+    sp.add_argument('--mutants', type=int, default=10, help=arg_help('codebench.validate.validate_benchmark', 'n_mutants'))
     sp.add_argument('--seed', type=int, default=0, help='which mutants')
-    sp.add_argument('--weak-below', type=float, default=0.6, help=arg_help(validate_benchmark, 'weak_below'))
+    sp.add_argument('--weak-below', type=float, default=0.6, help=arg_help('codebench.validate.validate_benchmark', 'weak_below'))
     _eval_options(sp, s)
 
 @command('validate', 'check a benchmark: gold passes, stubs fail, mutants caught', _validate_args)
@@ -239,6 +299,7 @@ def cmd_validate(args) -> int:
     (mutation score = share killed). Weak tasks are listed by name; exit status 1 when a task is broken or a stub passes."""
     from codebench.envs import EnvMap
     from codebench.validate import validate_benchmark
+    _check_env(args.env, _frameworks(args.root, args.framework))
     df = validate_benchmark(args.root, args.out, framework=args.framework, example=args.example, n_mutants=args.mutants, seed=args.seed,
                             weak_below=args.weak_below, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox,
                             warm=args.warm, envs=EnvMap(args.env, runs=args.out, root=args.root), fresh_census=args.fresh_census)
@@ -270,36 +331,56 @@ def cmd_aggregate(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #8000723d
 def _run_args(sp, s):
-    from codebench.chain import run_chain
     sp.add_argument('root', nargs='?', default=None, help='benchmark root (same as --benchmark)')
     sp.add_argument('--benchmark', '-b', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
     sp.add_argument('--framework', '-f', action='append', help='only this framework (repeatable; default: all)')
     sp.add_argument('--example', '-e', help='only this example')
     sp.add_argument('--model', '-m', action='append', required=True, help='model spec (repeatable)')
     sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task (env NUM_COMPLETIONS)')
-    sp.add_argument('--k', type=int, nargs='+', help=arg_help(run_chain, 'ks'))
+    sp.add_argument('--k', type=int, nargs='+', help=arg_help('codebench.chain.run_chain', 'ks'))
     sp.add_argument('--runs', default=s.output_dir, help='run directory for stage outputs (env OUTPUT_DIR)')
-    sp.add_argument('--reports', default='reports', help=arg_help(run_chain, 'reports'))
-    sp.add_argument('--no-input', action='store_true', help=arg_help(run_chain, 'no_input'))
-    sp.add_argument('--jobs', '-j', type=int, default=None, help='concurrent sandboxed test runs')
+    _report_options(sp, 'codebench report', "this set's name (default: the models, e.g. reference+stub)")
+    sp.add_argument('--jobs', '-j', type=_jobs, default=None, metavar='N', help='concurrent sandboxed test runs (default: number of cores)')
     sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
-    sp.add_argument('--title', default='codebench report', help='title of the index page and report')
     sp.add_argument('--env', action='append', metavar='SPEC', help="the tests' interpreter (see `evaluate --help`)")
     sp.add_argument('--unsafe-no-sandbox', action='store_true', help='run the answers even without bubblewrap (see `evaluate --help`)')
 
-@command('run', 'the whole chain with papermill -> reports/index.html', _run_args)
-def cmd_run(args) -> int:
-    """Execute the stage notebooks with papermill: parse and prompts per framework, generate and evaluate per framework and model,
-    then aggregate and a comparison report; render all of them to HTML and write REPORTS/index.html. A failing model is reported
-    and does not stop the others; rerunning resumes."""
-    from codebench.chain import run_chain
-    r = run_chain(args.model, args.benchmark or args.root, frameworks=args.framework, example=args.example, n=args.n, ks=args.k,
-                  runs=args.runs, reports=args.reports, no_input=args.no_input, jobs=args.jobs, timeout=args.timeout, title=args.title,
-                  env=args.env, unsafe_no_sandbox=args.unsafe_no_sandbox)
-    print(f"\n{len(r.notebooks)} notebooks in {r.seconds:.1f} s; {len(r.failures)} failed")
+def _report_options(sp, title:str, name_help:str):
+    "Where and how `run` and `study` publish."
+    sp.add_argument('--reports', default='reports', metavar='DIR',
+                    help='folder of every report set: this one goes to DIR/NAME, and DIR/index.html lists them all')
+    sp.add_argument('--name', help=name_help)
+    sp.add_argument('--title', default=title, help='title of the index page and report')
+    sp.add_argument('--show-code', action='store_true', help='keep the code cells in the HTML (default: outputs only, for publication)')
+    sp.add_argument('--no-input', action='store_true', help=argparse.SUPPRESS)  # the old flag; outputs only is the default now
+    sp.add_argument('--force', action='store_true',
+                    help='execute every stage notebook again (default: one whose notebook, parameters and inputs are unchanged is kept)')
+
+def _chain_args(args) -> dict:
+    "The options `run` and `study` share, checked, as `run_chain` keywords."
+    root = _root(args.benchmark or args.root)
+    _check_env(args.env, _frameworks(root, args.framework))
+    if args.no_input: print('codebench: note: --no-input is the default now (outputs only); --show-code keeps the code', file=sys.stderr)
+    return dict(root=root, frameworks=args.framework, example=args.example, n=args.n, runs=args.runs, reports=args.reports, name=args.name,
+                title=args.title, show_code=args.show_code, force=args.force, jobs=args.jobs, timeout=args.timeout, env=args.env,
+                unsafe_no_sandbox=args.unsafe_no_sandbox)
+
+def _chain_summary(r) -> int:
+    "What a chain run did, its failures, and where its pages are."
+    print(f"\n{len(r.executed)} notebooks executed, {len(r.kept)} unchanged (kept), in {r.seconds:.1f} s; {len(r.failures)} failed")
     for k, err in r.failures.items(): print(f"failed: {k}: {err}", file=sys.stderr)
+    print(f"every report set: {r.root_index}")
     print(r.index)
     return 1 if r.failures else 0
+
+@command('run', 'the whole chain with papermill -> reports/NAME/index.html', _run_args)
+def cmd_run(args) -> int:
+    """Execute the stage notebooks with papermill: parse and prompts per framework, generate and evaluate per framework and model,
+    then aggregate and a comparison report; render all of them to HTML (code hidden unless --show-code) as the report set
+    REPORTS/NAME, and list every set in REPORTS/index.html. A failing model is reported and does not stop the others; rerunning
+    resumes, and a stage whose notebook, parameters and inputs are unchanged is not executed again."""
+    from codebench.chain import run_chain
+    return _chain_summary(run_chain(args.model, ks=args.k, **_chain_args(args)))
 
 # %% ../nbs/90_cli.ipynb #e60a0d88
 def _study_args(sp, s):
@@ -316,11 +397,10 @@ def _study_args(sp, s):
     sp.add_argument('--sft', metavar='SPEC', help='the +SFT condition: a model spec')
     sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task and condition (env NUM_COMPLETIONS)')
     sp.add_argument('--runs', default=s.output_dir, help='run directory for stage outputs (env OUTPUT_DIR)')
-    sp.add_argument('--reports', default='reports', help='where executed notebooks and HTML go')
-    sp.add_argument('--jobs', '-j', type=int, default=None, help='concurrent sandboxed test runs')
+    _report_options(sp, 'codebench study', "this set's name (default: study)")
+    sp.add_argument('--jobs', '-j', type=_jobs, default=None, metavar='N', help='concurrent sandboxed test runs (default: number of cores)')
     sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
     sp.add_argument('--concurrency', type=int, default=8, help='API and agent models: requests in flight at once')
-    sp.add_argument('--title', default='codebench study', help='title of the index page and the study report')
     sp.add_argument('--env', action='append', metavar='SPEC', help="the tests' interpreter (see `evaluate --help`)")
     sp.add_argument('--unsafe-no-sandbox', action='store_true', help='run the answers even without bubblewrap (see `evaluate --help`)')
 
@@ -329,17 +409,12 @@ def cmd_study(args) -> int:
     """Set the conditions of one base model side by side: base, +RAG (BM25 prompts), agent, +LoRA, +SFT (each optional but the base).
     Every condition runs through the papermill chain; the study report has pass@k per condition and framework, paired differences
     against the base with bootstrap intervals and paired tests, a win/loss matrix, retrieval quality against gain, cost and latency,
-    and a drill-down page per task. Rerunning resumes."""
+    and a drill-down page per task, published as the report set REPORTS/NAME (default reports/study). Rerunning resumes."""
     from codebench.study import run_study
     r = run_study(args.base, rag=None if args.rag == 'none' else args.rag, top_k=args.top_k, agent=args.agent, lora=args.lora, sft=args.sft,
-                  root=args.benchmark or args.root, frameworks=args.framework, example=args.example, n=args.n, runs=args.runs,
-                  reports=args.reports, title=args.title, jobs=args.jobs, timeout=args.timeout, env=args.env,
-                  backend_args=dict(concurrency=args.concurrency), unsafe_no_sandbox=args.unsafe_no_sandbox)
-    print(f"\n{len(r.notebooks)} notebooks in {r.seconds:.1f} s; {len(r.failures)} failed")
-    for k, err in r.failures.items(): print(f"failed: {k}: {err}", file=sys.stderr)
-    print(Path(args.reports).resolve()/'study'/'10_study.html')
-    print(r.index)
-    return 1 if r.failures else 0
+                  backend_args=dict(concurrency=args.concurrency), **_chain_args(args))
+    print(r.index.parent/'10_study.html')
+    return _chain_summary(r)
 
 # %% ../nbs/90_cli.ipynb #2a2fdcef
 def _serve_args(sp, s):
@@ -360,9 +435,9 @@ def _serve_args(sp, s):
 
 @command('serve', 'start/stop/list vLLM OpenAI-compatible servers', _serve_args)
 def cmd_serve(args) -> int:
-    """start: launch `python -m vllm.entrypoints.openai.api_server` in the background (log and PID files under .codebench/serve/),
-    wait until /health answers, and print the model specs that reach it. stop: end the server on --port. status: list the servers
-    codebench started."""
+    """start: launch `python -m vllm.entrypoints.openai.api_server` in the background (log and PID files in one state directory per
+    user: $XDG_STATE_HOME/codebench/serve, default ~/.local/state/codebench/serve), wait until /health answers, and print the model
+    specs that reach it. stop: end the server on --port. status: list the servers codebench started, from whichever directory."""
     from codebench.serving import serve_start, serve_status, serve_stop
     if args.action == 'start':
         model = args.model or args.model_path
@@ -378,7 +453,7 @@ def cmd_serve(args) -> int:
         if not serve_stop(args.port): print(f"no codebench server known on port {args.port}", file=sys.stderr); return 1
         print(f"stopped the server on port {args.port}")
     else:
-        print(_table(pd.DataFrame(serve_status())))
+        print(_table(serve_status()))
     return 0
 
 # %% ../nbs/90_cli.ipynb #2d712803
@@ -401,13 +476,12 @@ def cmd_download(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #b10ac8ce
 def _dataset_args(sp, s):
-    from codebench.dataset import build_dataset
-    sp.add_argument('framework', help=arg_help(build_dataset, 'framework'))
+    sp.add_argument('framework', help=arg_help('codebench.dataset.build_dataset', 'framework'))
     sp.add_argument('--root', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
     sp.add_argument('--out', '-o', required=True, help='output directory')
-    sp.add_argument('--mode', choices=['corpus', 'instruct'], default='corpus', help=arg_help(build_dataset, 'mode'))
+    sp.add_argument('--mode', choices=['corpus', 'instruct'], default='corpus', help=arg_help('codebench.dataset.build_dataset', 'mode'))
     sp.add_argument('--tokenizer', help='tokenizer (model directory) for token windows; default: 4 characters per token')
-    sp.add_argument('--max-length', type=int, default=2048, help=arg_help(build_dataset, 'max_length'))
+    sp.add_argument('--max-length', type=int, default=2048, help=arg_help('codebench.dataset.build_dataset', 'max_length'))
     sp.add_argument('--no-header', action='store_true', help="do not start files with '# File: <path>'")
     sp.add_argument('--val-share', type=float, default=0.1, help='validation share')
     sp.add_argument('--seed', type=int, default=0, help='split seed')
@@ -420,7 +494,7 @@ def cmd_dataset(args) -> int:
     from codebench.dataset import build_dataset
     s = build_dataset(args.framework, args.out, root=args.root, mode=args.mode, tokenizer=args.tokenizer, max_length=args.max_length,
                       file_header=not args.no_header, val_share=args.val_share, seed=args.seed)
-    print(_table(pd.DataFrame([s])[['framework', 'mode', 'files', 'samples', 'train', 'validation', 'train_tokens', 'removed_task_functions']]))
+    print(_table([{k: s[k] for k in ('framework', 'mode', 'files', 'samples', 'train', 'validation', 'train_tokens', 'removed_task_functions')}]))
     print(f"-> {args.out}")
     return 0
 
@@ -469,15 +543,15 @@ def cmd_train(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #76a0acf9
 def _conflict_args(sp, s):
-    from codebench.conflict import run_conflict
-    sp.add_argument('--base', required=True, help=arg_help(run_conflict, 'base'))
-    sp.add_argument('--first', required=True, help=arg_help(run_conflict, 'first'))
-    sp.add_argument('--second', required=True, help=arg_help(run_conflict, 'second'))
-    sp.add_argument('--test', default=None, help=arg_help(run_conflict, 'test'))
+    sp.add_argument('--base', required=True, help=arg_help('codebench.conflict.run_conflict', 'base'))
+    sp.add_argument('--first', required=True, help=arg_help('codebench.conflict.run_conflict', 'first'))
+    sp.add_argument('--second', required=True, help=arg_help('codebench.conflict.run_conflict', 'second'))
+    sp.add_argument('--test', default=None, help=arg_help('codebench.conflict.run_conflict', 'test'))
     sp.add_argument('--root', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
-    sp.add_argument('--work', default='conflict', help=arg_help(run_conflict, 'work'))
-    sp.add_argument('--mode', choices=['lora', 'full'], default='lora', help=arg_help(run_conflict, 'mode'))
-    sp.add_argument('--data-mode', choices=['instruct', 'corpus'], default='instruct', help=arg_help(run_conflict, 'data_mode'))
+    sp.add_argument('--work', default='conflict', help=arg_help('codebench.conflict.run_conflict', 'work'))
+    sp.add_argument('--reports', default='reports', metavar='DIR', help=arg_help('codebench.conflict.run_conflict', 'reports'))
+    sp.add_argument('--mode', choices=['lora', 'full'], default='lora', help=arg_help('codebench.conflict.run_conflict', 'mode'))
+    sp.add_argument('--data-mode', choices=['instruct', 'corpus'], default='instruct', help=arg_help('codebench.conflict.run_conflict', 'data_mode'))
     sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task')
     sp.add_argument('--max-tokens', type=int, default=s.max_tokens, help='completion length')
     _train_options(sp)
@@ -489,7 +563,7 @@ def cmd_conflict(args) -> int:
     from codebench.backend import require
     require(('torch', 'transformers', 'peft', 'trl'), 'train', 'codebench conflict')
     from codebench.conflict import run_conflict
-    r = run_conflict(args.base, args.first, args.second, test=args.test, root=args.root, work=args.work, mode=args.mode,
+    r = run_conflict(args.base, args.first, args.second, test=args.test, root=_root(args.root), work=args.work, reports=args.reports, mode=args.mode,
                      data_mode=args.data_mode, n=args.n, config=_train_config(args, args.mode), max_tokens=args.max_tokens)
     print(r['report']); print(r['index'])
     return 1 if r['failures'] else 0
@@ -529,8 +603,15 @@ def _env_args(sp, s):
     sp.add_argument('example', nargs='?', help='only the environment that serves this example')
     sp.add_argument('--force', action='store_true', help='rebuild even if it exists')
     sp.add_argument('--python', help='interpreter that creates the venv (default: the one running codebench)')
-    sp.add_argument('--requirements', help="a requirements file that replaces the recipe's packages")
+    sp.add_argument('--requirements', metavar='FILE', help="a requirements file that replaces the recipe's packages (or builds a framework that has no recipe)")
     sp.add_argument('--home', default=None, help='where environments live (env CODEBENCH_ENVS)')
+
+def _own_recipe(framework:str, example:str|None):
+    "A recipe for a framework that has none: the packages come from `--requirements`."
+    from codebench.core import file_part
+    from codebench.envs import Recipe
+    return Recipe(file_part('-'.join(filter(None, (framework, example)))), framework, (example,) if example else (), torch='',
+                  note='built from --requirements')
 
 @command('env', "build and list the tests' environments (one per framework or example)", _env_args)
 def cmd_env(args) -> int:
@@ -544,15 +625,17 @@ def cmd_env(args) -> int:
         rows = [dict(framework=r.framework, examples=', '.join(r.examples) or '(default)', env=r.name,
                      built='yes' if r.name in built else 'no', pip_check=built[r.name].pip_check[:40] if r.name in built else '',
                      python=built[r.name].python if r.name in built else '') for r in RECIPES]
-        print(_table(pd.DataFrame(rows)))
+        print(_table(rows))
         print(f"\nenvironments live in {Path(args.home or envs_home())}")
         return 0
     if not args.framework: print(f'codebench env {args.action}: error: FRAMEWORK is required', file=sys.stderr); return 2
     recipes = [recipe_for(args.framework, args.example)] if args.example else recipes_for(args.framework)
+    if (not recipes or recipes[0] is None) and args.action == 'build' and args.requirements:
+        recipes = [_own_recipe(args.framework, args.example)]  # no recipe ships for it: your list is the recipe
     if not recipes or recipes[0] is None:
         known = ', '.join(sorted({r.framework for r in RECIPES}))
         print(f"codebench env: error: no recipe for {args.framework}; recipes ship for {known} "
-              "(or name an interpreter with --env FRAMEWORK=PYTHON)", file=sys.stderr); return 2
+              "(build from your own list with --requirements FILE, or name an interpreter with --env FRAMEWORK=PYTHON)", file=sys.stderr); return 2
     if args.action == 'show':
         for r in recipes:
             print(f"{r.name}: {r.framework} {'/'.join(r.examples) or '(default)'}\n  torch: {r.torch or '-'}\n  packages: {' '.join(r.packages)}"
@@ -564,24 +647,35 @@ def cmd_env(args) -> int:
         rows.append(dict(env=b.name, python=b.python, pip_check=b.pip_check if b.pip_check == 'ok' else 'CONFLICTS (see log)',
                          seconds=b.seconds, reused=b.reused))
         if b.pip_check != 'ok': print(f"{b.name}: pip check reports conflicts:\n{b.pip_check}", file=sys.stderr)
-    print(_table(pd.DataFrame(rows)))
-    print(f"\nuse them with --env auto (or --env {args.framework}=<python>)")
+    print(_table(rows))
+    own = recipes[0].note == 'built from --requirements'
+    print(f"\nuse it with --env {args.framework}={rows[0]['python']}" if own else f"\nuse them with --env auto (or --env {args.framework}=<python>)")
     return 0
 
 # %% ../nbs/90_cli.ipynb #10ba4e2d
-def build_parser(settings=None) -> argparse.ArgumentParser:
+class HelpFormatter(argparse.HelpFormatter):
+    "Shows an option's default once, and only where it says something: not for flags, not when the help already names it."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if '%(default)' in h or 'default' in h or action.default in (None, True, False, '', [], argparse.SUPPRESS): return h
+        if not action.option_strings and action.nargs not in ('?', '*'): return h
+        return f"{h} (default: %(default)s)"
+
+def build_parser(
+    settings=None,  # option defaults (default: `load_settings()`)
+    only:str|None=None,  # add the options of this command only ('': none, for the command list); None: every command's
+) -> argparse.ArgumentParser:
     "The `codebench` argument parser; option defaults come from `settings`."
     s = settings or load_settings()
-    fmt = argparse.ArgumentDefaultsHelpFormatter
-    p = argparse.ArgumentParser(prog='codebench', formatter_class=fmt,
+    p = argparse.ArgumentParser(prog='codebench', formatter_class=HelpFormatter,
         description='Measure how well language models implement the algorithm methods of real frameworks.',
         epilog='Pipeline: parse -> prompts -> generate -> evaluate -> aggregate. Run `codebench CMD --help` for each.')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     for c in COMMANDS.values():
         desc = ' '.join((c.run.__doc__ or c.help).split())
         if c.name == 'generate': desc += ' ' + _spec_help()
-        sp = sub.add_parser(c.name, formatter_class=fmt, help=c.help, description=desc)
-        c.arguments(sp, s)
+        sp = sub.add_parser(c.name, formatter_class=HelpFormatter, help=c.help, description=desc)
+        if only is None or only == c.name: c.arguments(sp, s)
         sp.set_defaults(func=c.run)
     return p
 
@@ -591,15 +685,26 @@ def _expected_errors() -> tuple:
     from codebench.core import RunLocked
     return (PrerequisiteError, BackendError, StageError, RunLocked, ValueError, FileNotFoundError, NotADirectoryError)
 
+def _plain_warning(message, category, filename, lineno, file=None, line=None):
+    "Warnings as one line each (`codebench: warning: ...`), without the source line."
+    print(f"codebench: warning: {message}", file=file or sys.stderr)
+
 def main(argv:list|None=None) -> int:
     "Entry point of the `codebench` console script."
     try: settings = load_settings()
     except ValueError as e:
         print(f"codebench: error: {e}", file=sys.stderr); return 2
-    args = build_parser(settings).parse_args(argv)
-    if not settings.debug: warnings.simplefilter('default')
-    try: return args.func(args)
-    except _expected_errors() as e:
-        if settings.debug: raise
-        print(f"codebench {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    argv = sys.argv[1:] if argv is None else list(argv)
+    first = next((a for a in argv if not a.startswith('-')), '')
+    args = build_parser(settings, first if first in COMMANDS else None if first else '').parse_args(argv)  # only what this call needs
+    with warnings.catch_warnings():  # restores the warning filters and display when a notebook calls `main`
+        if not settings.debug: warnings.simplefilter('default'); warnings.showwarning = _plain_warning
+        try: return args.func(args)
+        except KeyboardInterrupt:
+            if settings.debug: raise
+            print(f"\ncodebench {args.command}: interrupted; rerun to resume", file=sys.stderr)
+            return 130
+        except _expected_errors() as e:
+            if settings.debug: raise
+            print(f"codebench {args.command}: error: {e}", file=sys.stderr)
+            return 2

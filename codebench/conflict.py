@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from .chain import StageError, execute_stage, run_chain, to_html
+from .chain import StageError, execute_stage, report_set, run_chain, to_html
 from .core import model_slug
 from .train import TrainConfig
 
@@ -19,10 +20,11 @@ __all__ = ['run_conflict']
 def _say(progress, *a):
     if progress: print(*a, flush=True)
 
-def _stage(name:str, nb:Path, params:dict, cwd:Path):
-    "Execute a stage notebook into `nb` and render it; raise with the failing cell's error."
-    err = execute_stage(name, nb, params, cwd)
-    if nb.exists(): to_html(nb)
+def _stage(name:str, nb:Path, params:dict):
+    "Execute a stage notebook into `nb` (`Path` parameters relative to its folder) and render it; raise with the failing cell's error."
+    params = {k: os.path.relpath(v, nb.parent) if isinstance(v, Path) else v for k, v in params.items()}
+    err = execute_stage(name, nb, params)
+    if nb.exists(): to_html(nb, nav=[('← report', 'index.html'), ('all reports', '../index.html')])
     if err: raise StageError(f"{nb.name} failed: {err} (see {nb.with_suffix('.html')})")
 
 def _train_step(model:str, data:Path, out:Path, config:TrainConfig, reports:Path, progress:bool) -> Path:
@@ -30,19 +32,38 @@ def _train_step(model:str, data:Path, out:Path, config:TrainConfig, reports:Path
     final = out/'merged' if config.mode == 'lora' else out/'model'
     if final.is_dir(): _say(progress, f"  skip: {final} exists"); return final
     _stage('09_train.ipynb', reports/f'09_train_{out.name}.ipynb',
-           dict(model=str(model), data=str(data), out=str(out), mode=config.mode, learning_rate=config.learning_rate, epochs=config.epochs,
-                max_steps=config.max_steps, max_length=config.max_length, logging_steps=config.logging_steps, merge=True), reports)
+           dict(model=Path(model), data=data, out=out, mode=config.mode, learning_rate=config.learning_rate, epochs=config.epochs,
+                max_steps=config.max_steps, max_length=config.max_length, logging_steps=config.logging_steps, merge=True))
     s = json.loads((out/'train_summary.json').read_text())
     _say(progress, f"  trained {s['steps']} steps, loss {s['first_loss']:.3f} -> {s['last_loss']:.3f}")
     return final
 
+def _datasets(first:str, second:str, work:Path, reports:Path, root, base:str, data_mode:str, cfg:TrainConfig, progress:bool) -> dict:
+    "The SFT datasets of both frameworks (each skipped when it exists)."
+    steps = {}
+    for fw in (first, second):
+        d = work/'data'/fw
+        _say(progress, f"dataset {fw}:")
+        if (d/'summary.json').exists(): _say(progress, f"  skip: {d} exists")
+        else:
+            _stage('08_dataset.ipynb', reports/f'08_dataset_{fw}.ipynb',
+                   dict(framework=fw, out=d, root=Path(root).resolve() if root else None, mode=data_mode,
+                        tokenizer=str(base) if data_mode == 'corpus' else None, max_length=cfg.max_length))
+            s = json.loads((d/'summary.json').read_text())
+            _say(progress, f"  {s['samples']} samples, {s['removed_task_functions']} task functions removed")
+        steps[f'data_{fw}'] = d
+    return steps
+
+# %% ../nbs/19_conflict.ipynb #104cb595
 def run_conflict(
     base:str,  # base model directory
     first:str,  # framework A (trained first)
     second:str,  # framework B (trained second)
     test:str|None=None,  # framework evaluated (default: A)
     root=None,  # benchmark root (default: the embedded demo)
-    work='conflict',  # working directory
+    work='conflict',  # working directory: datasets, models, runs
+    reports='reports',  # folder of every report set: the experiment's goes to reports/<name>
+    name:str|None=None,  # its report set (default: conflict-<A>-<B>)
     mode:str='lora',  # 'lora' or 'full'
     data_mode:str='instruct',  # dataset mode: 'instruct' or 'corpus'
     n:int=4,  # completions per task
@@ -54,32 +75,23 @@ def run_conflict(
     work, test = Path(work).resolve(), test or first
     cfg = config or TrainConfig(mode)
     cfg.mode = mode
-    steps = {}
-    reports = work/'reports'/'conflict'
-    for fw in (first, second):
-        d = work/'data'/fw
-        _say(progress, f"dataset {fw}:")
-        if (d/'summary.json').exists(): _say(progress, f"  skip: {d} exists")
-        else:
-            _stage('08_dataset.ipynb', reports/f'08_dataset_{fw}.ipynb',
-                   dict(framework=fw, out=str(d), root=str(root) if root else None, mode=data_mode,
-                        tokenizer=str(base) if data_mode == 'corpus' else None, max_length=cfg.max_length), reports)
-            s = json.loads((d/'summary.json').read_text())
-            _say(progress, f"  {s['samples']} samples, {s['removed_task_functions']} task functions removed")
-        steps[f'data_{fw}'] = d
+    name = name or f"conflict-{first}-{second}"
+    _, set_dir = report_set(reports, name)
+    steps = _datasets(first, second, work, set_dir, root, base, data_mode, cfg, progress)
     _say(progress, f"train base -> {first}:")
-    after_a = _train_step(base, work/'data'/first, work/'models'/f'after_{first}', cfg, reports, progress)
+    after_a = _train_step(base, work/'data'/first, work/'models'/f'after_{first}', cfg, set_dir, progress)
     _say(progress, f"train {first} -> {second}:")
-    after_ab = _train_step(str(after_a), work/'data'/second, work/'models'/f'after_{first}_{second}', cfg, reports, progress)
+    after_ab = _train_step(str(after_a), work/'data'/second, work/'models'/f'after_{first}_{second}', cfg, set_dir, progress)
     specs = [f'hf:{Path(base).resolve()}', f'hf:{after_a}', f'hf:{after_ab}']
     labels = ['base', f'after {first}', f'after {first}→{second}']
     _say(progress, f"evaluate on {test}:")
-    chain = run_chain(specs, root, [test], n=n, runs=work/'runs', reports=work/'reports', max_tokens=max_tokens,
-                      title=f'{first} → {second}, tested on {test}', progress=progress)
-    out = reports/'07_conflict.ipynb'
-    _stage('07_conflict.ipynb', out, dict(runs=str(work/'runs'), models=[model_slug(s) for s in specs], labels=labels,
-                                          test=test, title=f'Knowledge conflict: {first} → {second}, tested on {test}'), reports)
-    summary = dict(models=dict(zip(labels, specs)), index=str(chain.index), report=str(out.with_suffix('.html')),
+    title = f'Knowledge conflict: {first} → {second}, tested on {test}'
+    params = dict(runs=work/'runs', models=[model_slug(s) for s in specs], labels=labels, test=test, title=title)
+    links = [('conflict report', '07_conflict.html')] + [(f'dataset {fw}', f'08_dataset_{fw}.html') for fw in (first, second)] + \
+            [(f'training {p.name}', f'09_train_{p.name}.html') for p in (work/'models'/f'after_{first}', work/'models'/f'after_{first}_{second}')]
+    chain = run_chain(specs, root, [test], n=n, runs=work/'runs', reports=reports, name=name, max_tokens=max_tokens, title=title, kind='conflict',
+                      progress=progress, links=links, extra_stages=[('07_conflict.ipynb', '07_conflict.ipynb', params, 'conflict')])
+    summary = dict(models=dict(zip(labels, specs)), index=str(chain.index), report=str(set_dir/'07_conflict.html'),
                    failures=chain.failures, steps={k: str(v) for k, v in steps.items()})
     (work/'conflict.json').write_text(json.dumps(summary, indent=2) + '\n')
     return summary

@@ -6,19 +6,42 @@
 from __future__ import annotations
 
 import difflib
+import html
 import json
+import os
+import shutil
+from collections import Counter
 from pathlib import Path
 
 import jinja2
 
-from .core import Completion, Prompt, Result, Task, file_part, read_jsonl, run_examples
+from .core import VERDICTS, Completion, Prompt, Result, Task, file_part, read_jsonl, run_examples
 from .splice import reindent, splice
 
 # %% auto #0
-__all__ = ['CSS', 'INDEX', 'TASKS', 'TASK', 'answer_diff', 'transcript_view', 'task_href', 'write_task_pages']
+__all__ = ['VERDICT_COLORS', 'CSS', 'INDEX', 'REPORTS', 'TASKS', 'TASK', 'human_duration', 'answer_diff', 'transcript_view',
+           'ran_unsandboxed', 'sandbox_note', 'note_html', 'run_isolations', 'publish_log', 'task_href', 'usage_lines',
+           'write_task_pages']
+
+# %% ../nbs/12c_pages.ipynb #38e8342b
+VERDICT_COLORS = {  # read at a glance: green passes, red fails, shades of red for unusable answers, orange timeouts, purple tampering, grey harness faults
+    'pass': '#2da44e', 'fail': '#cf222e', 'syntax-error': '#a40e26', 'wrong-name': '#ff8182', 'no-code': '#6e7781',
+    'splice-failed': '#8a4600', 'timeout': '#f08c00', 'tampered': '#8250df', 'error': '#b1b8c0'}
+
+def human_duration(seconds) -> str:
+    "A duration as people write it: `94 µs`, `12 ms`, `1.2 s`, `3 min 4 s`, `2 h 5 min`; '' when unknown."
+    if seconds is None or seconds != seconds: return ''
+    s = float(seconds)
+    if s < 1e-3: return f"{s * 1e6:.0f} µs"
+    if s < 1: return f"{s * 1e3:.0f} ms"
+    if s < 10: return f"{s:.1f} s"
+    if s < 60: return f"{s:.0f} s"
+    if s < 3600: return f"{int(s // 60)} min {int(s % 60)} s"
+    return f"{int(s // 3600)} h {int(s % 3600 // 60)} min"
 
 # %% ../nbs/12c_pages.ipynb #9ac0255c
-CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;padding:1.5em 2em;max-width:78em;color:#222;line-height:1.45}
+CSS = "".join(f".badge.{v}{{background:{c}}} " for v, c in VERDICT_COLORS.items()) + """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;padding:1.5em 2em;max-width:78em;color:#222;line-height:1.45}
 h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #e3e3e3;padding-bottom:.2em}
 h3{font-size:1.05em;margin:1.2em 0 .4em} a{color:#0b5cad;text-decoration:none} a:hover{text-decoration:underline}
 table{border-collapse:collapse;margin:.5em 0} td,th{padding:.3em .7em;border-bottom:1px solid #e6e6e6;text-align:left;vertical-align:top}
@@ -26,16 +49,16 @@ tr.fw th{background:#f4f4f6} .muted{color:#777} .err{color:#b00020}
 pre{background:#f7f7f9;border:1px solid #e6e6ea;border-radius:4px;padding:.6em .8em;overflow-x:auto;font-size:.86em;line-height:1.35;white-space:pre}
 pre.wrap{white-space:pre-wrap} pre.diff span{display:block} .add{background:#e6ffed} .del{background:#ffeef0} .hunk{color:#6f42c1}
 .badge{display:inline-block;padding:.05em .55em;border-radius:1em;font-size:.85em;font-weight:600;color:#fff;background:#888}
-.pass{background:#1a7f37} .fail{background:#cf222e} .timeout,.error{background:#9a6700} .tampered{background:#6e40c9}
-.no-code,.syntax-error,.wrong-name,.splice-failed{background:#57606a}
+.note{background:#fff4e5;border:2px solid #f08c00;border-radius:6px;padding:.6em 1em;font-weight:600;margin:1em 0}
 .cell-0{background:#ffebe9} .cell-1{background:#dafbe1} .cell-p{background:#fff8c5}
 details{margin:.3em 0 .6em} summary{cursor:pointer;color:#444} .sample{border-left:3px solid #ddd;padding-left:1em;margin:1em 0}
 .ev{margin:.4em 0} .ev .who{font-weight:600;font-size:.85em;color:#555} .chunk .where{font-family:monospace;font-size:.85em}"""
 
 INDEX = jinja2.Template("""<!doctype html>
 <html><head><meta charset="utf-8"><title>{{ title }}</title><style>{{ css }}</style></head>
-<body><h1>{{ title }}</h1>
+<body><p><a href="../index.html">← all reports</a></p><h1>{{ title }}</h1>
 <p class="muted">Generated {{ when }} by codebench.</p>
+{% if note %}<p class="note">⚠ {{ note }}</p>{% endif %}
 <p>{% for name, href in links %}<a href="{{ href }}">{{ name }}</a>{% if not loop.last %} · {% endif %}{% endfor %}
 {% if comparison_error %}<span class="err">comparison failed: {{ comparison_error }}</span>{% endif %}</p>
 <table><tr><th>framework</th><th>model</th><th>pass@1</th><th>status</th><th>reports</th></tr>
@@ -45,11 +68,24 @@ INDEX = jinja2.Template("""<!doctype html>
 {% endfor %}{% endfor %}</table></body></html>
 """, autoescape=True)
 
+REPORTS = jinja2.Template("""<!doctype html>
+<html><head><meta charset="utf-8"><title>codebench reports</title><style>{{ css }}</style></head>
+<body><h1>codebench reports</h1>
+<p class="muted">Every report set in this folder, newest first (updated {{ when }}).</p>
+<table><tr><th>report set</th><th>kind</th><th>runs (pass@1 over every framework)</th><th>frameworks</th><th>generated</th><th></th></tr>
+{% for s in sets %}<tr><td><a href="{{ s.href }}">{{ s.title }}</a><br><span class="muted">{{ s.folder }}/</span> · <a href="{{ s.folder }}/{{ s.main }}">main report</a></td>
+<td>{{ s.kind }}</td><td>{% for m, p in s.pass1.items() %}{{ m }} <b>{{ '%.3f'|format(p) }}</b>{% if not loop.last %}<br>{% endif %}{% else %}{{ s.models|join(', ') }}{% endfor %}</td>
+<td>{{ s.frameworks|join(', ') }}</td><td class="muted">{{ s.when }}</td>
+<td>{% if s.failures %}<span class="err">{{ s.failures }} failed</span>{% endif %}{% if s.note %}<span class="badge tampered" title="{{ s.note }}">unsandboxed</span>{% endif %}</td></tr>
+{% else %}<tr><td colspan="6" class="muted">no report sets yet</td></tr>{% endfor %}</table></body></html>
+""", autoescape=True)
+
 # %% ../nbs/12c_pages.ipynb #c49f8dc1
 TASKS = jinja2.Template("""<!doctype html>
 <html><head><meta charset="utf-8"><title>Tasks — {{ title }}</title><style>{{ css }}</style></head>
-<body><p><a href="../index.html">← report</a></p><h1>Tasks</h1>
-<p class="muted">Passing samples per task and run (c/n); a task's page has its prompt, every completion against the gold, the failing tests and agent transcripts.</p>
+<body><p><a href="../index.html">← report</a> · <a href="../../index.html">all reports</a></p><h1>Tasks</h1>
+{% if note %}<p class="note">⚠ {{ note }}</p>{% endif %}
+<p class="muted">Passing samples per task and run (c/n); a task's page has its prompt, every completion as spliced into the project against the gold, the failing tests and agent transcripts.</p>
 {% for ex in examples %}<h2>{{ ex.framework }} / {{ ex.example }}</h2>
 <table><tr><th>task</th><th>census</th>{% for r in ex.runs %}<th>{{ r }}</th>{% endfor %}</tr>
 {% for t in ex.tasks %}<tr><td><a href="{{ t.href }}">{{ t.name }}</a></td><td class="muted">{{ t.census }}</td>
@@ -62,6 +98,7 @@ TASK = jinja2.Template("""<!doctype html>
 <html><head><meta charset="utf-8"><title>{{ t.task_id }}</title><style>{{ css }}</style></head>
 <body><p><a href="{{ up }}index.html">← tasks</a> · <a href="{{ up }}../index.html">report</a></p>
 <h1>{{ t.name }}</h1>
+{% if note %}<p class="note">⚠ {{ note }}</p>{% endif %}
 <p class="muted">{{ t.framework }} / {{ t.example }} · {{ t.kind }} <code>{{ t.target }}</code> in <code>{{ t.source_path }}</code>
 lines {{ t.span[0] }}–{{ t.span[1] }} · tests: {{ t.test_paths|join(', ') }}</p>
 <p>{{ census }}</p>
@@ -80,12 +117,14 @@ lines {{ t.span[0] }}–{{ t.span[1] }} · tests: {{ t.test_paths|join(', ') }}<
 <h2>Gold</h2><details><summary>the reference implementation</summary><pre>{{ gold }}</pre></details>
 {% for r in runs %}<h2 id="{{ r.anchor }}">{{ r.name }}</h2>
 {% for s in r.samples %}<div class="sample"><h3>sample {{ s.sample }} <span class="badge {{ s.verdict }}">{{ s.verdict }}</span>
-<span class="muted">pass ratio {{ '%.2f'|format(s.pass_ratio) }}{% if s.finish %} · stop: {{ s.finish }}{% endif %}{% if s.usage %} · {{ s.usage }}{% endif %}</span></h3>
+<span class="muted">pass ratio {{ '%.2f'|format(s.pass_ratio) }}{% if s.duration %} · tests {{ s.duration }}{% endif %}{% if s.finish %} · stop: {{ s.finish }}{% endif %}</span></h3>
+{% if s.usage %}<p class="muted">generation: {{ s.usage }}</p>{% endif %}
 {% if s.detail %}<p>{{ s.detail }}</p>{% endif %}
-{% if s.diff %}<pre class="diff">{% for cls, line in s.diff %}<span class="{{ cls }}">{{ line }}</span>{% endfor %}</pre>
-{% elif s.same %}<p class="muted">identical to the gold</p>{% else %}<pre>{{ s.text }}</pre>{% endif %}
+{% if s.diff %}<p class="muted">what was spliced into <code>{{ t.source_path }}</code>, against the gold file:</p>
+<pre class="diff">{% for cls, line in s.diff %}<span class="{{ cls }}">{{ line }}</span>{% endfor %}</pre>
+{% elif s.same %}<p class="muted">spliced, the file is identical to the gold</p>{% else %}<p class="muted">nothing was spliced; the completion:</p><pre>{{ s.text }}</pre>{% endif %}
 {% for test, msg in s.failing %}<details{% if loop.first %} open{% endif %}><summary>failed: <code>{{ test }}</code></summary><pre>{{ msg }}</pre></details>{% endfor %}
-{% if s.log %}<p class="muted">log: <code>{{ s.log }}</code></p>{% endif %}
+{% if s.log %}<p class="muted">log: <a href="{{ up }}../{{ s.log }}">{{ s.log_name }}</a></p>{% endif %}
 {% if s.transcript %}<details><summary>agent transcript: {{ s.transcript.turns }} turns, {{ s.transcript.tool_calls }} tool calls ({{ s.transcript.tool_errors }} errors), stop: {{ s.transcript.stop }}</summary>
 {% for e in s.transcript.events %}<div class="ev"><span class="who">{{ e.who }}</span> <span class="muted">t={{ e.t }}s</span>
 {% for c in e.calls %}<pre>→ {{ c }}</pre>{% endfor %}{% if e.content %}<pre>{{ e.content }}</pre>{% endif %}</div>{% endfor %}</details>{% endif %}
@@ -94,13 +133,19 @@ lines {{ t.span[0] }}–{{ t.span[1] }} · tests: {{ t.test_paths|join(', ') }}<
 """, autoescape=True)
 
 # %% ../nbs/12c_pages.ipynb #be03d85f
-def answer_diff(task:Task, text:str) -> tuple:
-    "`(diff lines as (css class, line), identical)` of a completion's code against the gold; `([], False)` if no code could be cut out."
-    s = splice(task, text)
-    if not s.ok and not s.code: return [], False
-    gold, code = reindent(task.gold, '').splitlines(), reindent(s.code, '').splitlines()
-    if gold == code: return [], True
-    lines = list(difflib.unified_diff(gold, code, 'gold', 'completion', n=3, lineterm=''))
+def answer_diff(
+    task:Task,
+    text:str,  # the completion
+    source:str|None=None,  # the task's source file (default: read from the example)
+    context:int=3,  # unchanged lines around each change
+) -> tuple:
+    "`(diff lines as (css class, line), identical)` of the source file as the completion was spliced into it, against the gold file; `([], False)` if nothing could be spliced."
+    if source is None: source = Path(task.example_dir, task.source_path).read_text(encoding='utf-8')
+    s = splice(task, text, source)
+    if not s.ok: return [], False
+    if s.source == source: return [], True
+    lines = list(difflib.unified_diff(source.splitlines(), s.source.splitlines(), f"{task.source_path} (gold)", f"{task.source_path} (spliced)",
+                                      n=context, lineterm=''))
     cls = lambda l: 'hunk' if l.startswith('@@') else 'add' if l.startswith('+') and not l.startswith('+++') else \
                     'del' if l.startswith('-') and not l.startswith('---') else ''
     return [(cls(l), l) for l in lines], False
@@ -116,11 +161,62 @@ def transcript_view(tr:dict) -> dict:
         events.append(dict(who=who, t=e.get('t', ''), calls=calls, content=_short(e.get('content') or '')))
     return {**{k: tr.get(k) for k in ('turns', 'tool_calls', 'tool_errors', 'stop')}, 'events': events}
 
+# %% ../nbs/12c_pages.ipynb #67d14e4d
+def ran_unsandboxed(isolation:str) -> bool:
+    "Did a result's tests run without the bubblewrap sandbox? (`census`: reused from the gold's census run; '': no test ran.)"
+    return bool(isolation) and isolation != 'census' and not isolation.startswith('bwrap')
+
+def sandbox_note(isolations) -> str:
+    "A warning for a page that shows results which ran without bubblewrap; '' when every test run was sandboxed."
+    isolations = list(isolations)
+    bad = Counter(i.split(',')[0] for i in isolations if ran_unsandboxed(i))
+    if not bad: return ''
+    ran = sum(1 for i in isolations if i and i != 'census')
+    how = ', '.join(f"{k} ({v})" for k, v in bad.most_common())
+    return (f"Unsandboxed: {sum(bad.values())} of {ran} evaluated answers ran without the bubblewrap sandbox ({how}): "
+            "model-written code executed with resource limits at most.")
+
+def note_html(note:str) -> str:
+    "A warning as a block that stands out on any page (a notebook's output, or a page of its own)."
+    return f'<p class="note" style="background:#fff4e5;border:2px solid #f08c00;border-radius:6px;padding:.6em 1em;font-weight:600">⚠ {html.escape(note)}</p>'
+
+def run_isolations(runs, models:list|None=None) -> list:
+    "The `isolation` of every result of these runs (model folders; None: all)."
+    return [r.isolation for fw, ex, d in run_examples(runs) for p in sorted(d.glob('*/results.jsonl'))
+            if not models or p.parent.name in models for r in read_jsonl(p, Result)]
+
+def publish_log(
+    runs,  # run directory
+    reports,  # the report set's folder: the log is copied to reports/logs/<its path in the run directory>
+    log_path:str,  # a result's or census's log, as recorded (absolute, or relative to the run directory's parent)
+    max_bytes:int=256_000,  # a longer log keeps its head and tail
+) -> str:
+    "Copy a log under the report set (once) and return its path there, relative to `reports`; '' if it is not in the run directory."
+    runs, p = Path(runs).resolve(), Path(log_path)
+    src = p if p.is_absolute() else next((q for q in (Path.cwd()/p, runs.parent/p) if q.exists()), None)
+    if src is None or not src.exists():
+        parts = p.parts  # a path relative to another working directory: find the run directory's layout in it
+        src = next((runs.joinpath(*parts[i:]) for i in range(len(parts)) if runs.joinpath(*parts[i:]).exists()), None)
+    try: rel = Path(src).resolve().relative_to(runs)
+    except (TypeError, ValueError): return ''
+    dest = Path(reports)/'logs'/rel
+    if not dest.exists() or dest.stat().st_mtime < src.stat().st_mtime:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        data = src.read_bytes()
+        if len(data) > max_bytes:
+            cut = len(data) - max_bytes
+            data = data[:max_bytes // 4] + f"\n\n... [{cut} bytes cut; the whole log is {rel} in the run directory] ...\n\n".encode() + data[-3 * max_bytes // 4:]
+        dest.write_bytes(data)
+    return str(Path('logs')/rel)
+
 # %% ../nbs/12c_pages.ipynb #e0d7b0f1
-def task_href(task_id:str) -> str:
-    "Where a task's page is, relative to the report folder: `tasks/<framework>/<example>/<name>.html`."
+def task_href(
+    task_id:str,
+    base:str='tasks',  # where the task pages are, relative to the page that links them (the report set's `tasks`)
+) -> str:
+    "Where a task's page is: `<base>/<framework>/<example>/<name>.html`."
     fw, ex, name = task_id.split('/', 2)
-    return f"tasks/{file_part(fw)}/{file_part(ex)}/{file_part(name)}.html"
+    return f"{base}/{file_part(fw)}/{file_part(ex)}/{file_part(name)}.html"
 
 def _census_line(c:dict|None) -> str:
     if c is None: return 'no census yet'
@@ -137,58 +233,91 @@ def _prompts(d:Path) -> list:
         out.append((cond, {x.task_id: x for x in read_jsonl(p, Prompt)}))
     return out
 
-def _usage(u:dict) -> str:
-    keys = [('prompt_tokens', 'prompt tokens'), ('completion_tokens', 'completion tokens'), ('seconds', 's'), ('turns', 'turns')]
-    return ', '.join(f"{u[k]} {name}" for k, name in keys if u.get(k) not in (None, 0, 0.0))
+def _usage_text(u:dict) -> str:
+    keys = [('prompt_tokens', 'prompt tokens'), ('completion_tokens', 'completion tokens'), ('turns', 'turns')]
+    parts = [human_duration(u['seconds'])] if u.get('seconds') else []
+    return ', '.join(parts + [f"{u[k]} {name}" for k, name in keys if u.get(k) not in (None, 0, 0.0)])
+
+def usage_lines(comps:list) -> dict:
+    "Per sample of one task: its generation usage as text, marked as per request where samples share one request's usage."
+    key = lambda c: tuple(c.usage.get(k) for k in ('seconds', 'prompt_tokens', 'completion_tokens'))
+    groups = Counter(key(c) for c in comps if c.usage.get('seconds'))
+    out = {}
+    for c in comps:
+        text = _usage_text(c.usage)
+        shared = [x.sample for x in comps if key(x) == key(c)] if groups.get(key(c), 0) > 1 or c.usage.get('per') == 'request' else []
+        if text and shared: text = f"per request, shared by samples {', '.join(map(str, sorted(shared)))}: {text}"
+        out[c.sample] = text
+    return out
 
 # %% ../nbs/12c_pages.ipynb #62355c10
-def _sample(task:Task, c:Completion|None, r:Result, run_dir:Path) -> dict:
+class _Ctx:
+    "What the pages of one report set share: the run directory and the set's folder (logs are copied under it)."
+    def __init__(self, runs, reports): self.runs, self.reports = Path(runs), Path(reports)
+    def log(self, path:str) -> str: return publish_log(self.runs, self.reports, path) if path else ''
+
+def _sample(task:Task, c:Completion|None, r:Result, run_dir:Path, source:str, usage:str, ctx:_Ctx) -> dict:
     text = c.text if c else ''
-    diff, same = answer_diff(task, text) if text else ([], False)
+    diff, same = answer_diff(task, text, source) if text else ([], False)
     tr = None
     if c and c.usage.get('transcript') and (run_dir/c.usage['transcript']).exists():
         tr = transcript_view(json.loads((run_dir/c.usage['transcript']).read_text(encoding='utf-8')))
     failing = [(t, r.messages.get(t) or o) for t, o in r.tests.items() if o != 'passed']
+    log = ctx.log(r.log_path) if r.verdict != 'pass' else ''
     return dict(sample=r.sample, verdict=r.verdict, pass_ratio=r.pass_ratio, detail=r.detail, diff=diff, same=same, text=text or '(empty)',
-                failing=failing[:20], log=r.log_path if r.verdict != 'pass' else '', transcript=tr,
-                finish=(c.finish_reason if c and c.finish_reason not in ('', 'stop') else ''), usage=_usage(c.usage) if c else '')
+                failing=failing[:20], log=log, log_name=Path(log).name, transcript=tr, usage=usage,
+                duration=human_duration(r.duration) if r.isolation != 'census' and r.duration else '',
+                finish=(c.finish_reason if c and c.finish_reason not in ('', 'stop') else ''))
 
-def _example_pages(fw:str, ex:str, d:Path, out:Path, models:list|None) -> dict:
+def _task_runs(t:Task, data:dict, d:Path, source:str, ctx:_Ctx) -> list:
+    "Every run's samples of one task."
+    rs = []
+    for name, (comps, results) in data.items():
+        mine = sorted((r for r in results if r.task_id == t.task_id), key=lambda r: r.sample)
+        usage = usage_lines([c for (tid, _), c in comps.items() if tid == t.task_id])
+        samples = [_sample(t, comps.get((t.task_id, r.sample)), r, d/name, source, usage.get(r.sample, ''), ctx) for r in mine]
+        rs.append(dict(name=name, anchor=file_part(name), samples=samples, passed=sum(s['verdict'] == 'pass' for s in samples),
+                       isolations=[r.isolation for r in mine]))
+    return rs
+
+# %% ../nbs/12c_pages.ipynb #79e03366
+def _example_pages(fw:str, ex:str, d:Path, out:Path, models:list|None, ctx:_Ctx) -> dict:
     tasks = read_jsonl(d/'tasks.jsonl', Task)
     census = {c['task_id']: c for c in read_jsonl(d/'census.jsonl')}
     prompts = _prompts(d)
     runs = [m for m in sorted(d.iterdir()) if (m/'results.jsonl').exists() and not m.name.startswith('_') and (not models or m.name in models)]
+    if models: runs.sort(key=lambda m: models.index(m.name))  # the order asked for: a study's base first
     data = {m.name: ({(c.task_id, c.sample): c for c in read_jsonl(m/'completions.jsonl', Completion)}, read_jsonl(m/'results.jsonl', Result))
             for m in runs}
-    rows = []
+    rows, sources, isolations = [], {}, []
     for t in tasks:
-        rs = []
-        for name in data:
-            comps, results = data[name]
-            samples = [_sample(t, comps.get((t.task_id, r.sample)), r, d/name) for r in sorted(results, key=lambda r: r.sample) if r.task_id == t.task_id]
-            rs.append(dict(name=name, anchor=file_part(name), samples=samples, passed=sum(s['verdict'] == 'pass' for s in samples)))
+        if t.source_path not in sources: sources[t.source_path] = Path(t.example_dir, t.source_path).read_text(encoding='utf-8')
+        rs = _task_runs(t, data, d, sources[t.source_path], ctx)
+        mine = [i for r in rs for i in r['isolations']]; isolations += mine
         ps = [dict(condition=cond, messages=p[t.task_id].messages, chunks=p[t.task_id].retrieved, hit=p[t.task_id].retrieval.get('hit'))
               for cond, p in prompts if t.task_id in p]
         page = out.parent/task_href(t.task_id)
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text(TASK.render(t=t, css=CSS, up='../../', census=_census_line(census.get(t.task_id)), runs=rs, prompts=ps,
-                                    gold=reindent(t.gold, '')), encoding='utf-8')
+                                    gold=reindent(t.gold, ''), note=sandbox_note(mine)), encoding='utf-8')
         cells = [dict(text=f"{r['passed']}/{len(r['samples'])}" if r['samples'] else '–',
                       cls='' if not r['samples'] else 'cell-1' if r['passed'] == len(r['samples']) else 'cell-0' if not r['passed'] else 'cell-p')
                  for r in rs]
         rows.append(dict(name=t.name, href=str(page.relative_to(out)), census=_census_line(census.get(t.task_id)).split(':')[0], cells=cells))
-    return dict(framework=fw, example=ex, runs=list(data), tasks=rows)
+    return dict(framework=fw, example=ex, runs=list(data), tasks=rows, isolations=isolations)
 
 def write_task_pages(
     runs,  # run directory
-    reports,  # report folder: pages go to reports/tasks/
+    reports,  # the report set's folder: pages go to reports/tasks/, the logs they link to reports/logs/
     models:list|None=None,  # run names (model directories) to show; None: all
     title:str='codebench report',
 ) -> Path:
     "Write a drill-down page per task and the task list; return `tasks/index.html`."
     out = Path(reports)/'tasks'
     out.mkdir(parents=True, exist_ok=True)
-    examples = [_example_pages(fw, ex, d, out, models) for fw, ex, d in run_examples(runs)]
+    ctx = _Ctx(runs, reports)
+    examples = [_example_pages(fw, ex, d, out, models, ctx) for fw, ex, d in run_examples(runs)]
     index = out/'index.html'
-    index.write_text(TASKS.render(title=title, css=CSS, examples=examples), encoding='utf-8')
+    index.write_text(TASKS.render(title=title, css=CSS, examples=examples, note=sandbox_note(i for e in examples for i in e['isolations'])),
+                     encoding='utf-8')
     return index

@@ -23,7 +23,7 @@ from .core import Completion
 __all__ = ['STATE_DIR', 'Server', 'healthy', 'serve_start', 'serve_stop', 'serve_status', 'VLLMBackend']
 
 # %% ../nbs/16_serving.ipynb #7078a56e
-STATE_DIR = Path('.codebench')/'serve'
+STATE_DIR = Path(os.environ.get('XDG_STATE_HOME') or Path.home()/'.local'/'state')/'codebench'/'serve'  # one per user: status and stop find every server
 
 @dataclass
 class Server:

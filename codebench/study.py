@@ -19,31 +19,36 @@ from .metrics import pass_at_k
 from .report import load_results
 
 # %% auto #0
-__all__ = ['study_frame', 'per_task', 'paired_bootstrap', 'sign_flip_test', 'mcnemar_exact', 'paired_comparisons', 'win_loss',
-           'plot_win_loss', 'retrieval_gain', 'plot_retrieval_gain', 'cost_table', 'study_conditions', 'run_study']
+__all__ = ['study_frame', 'per_task', 'solved', 'paired_bootstrap', 'sign_flip_test', 'mcnemar_exact', 'holm',
+           'paired_comparisons', 'win_loss', 'plot_win_loss', 'retrieval_gain', 'plot_retrieval_gain', 'cost_table',
+           'study_conditions', 'run_study']
 
 # %% ../nbs/12b_study.ipynb #5cb935f8
 def study_frame(
     runs,  # run directory
     conditions:dict,  # label -> run name (model directory), base first
 ) -> pd.DataFrame:
-    "`load_results` of the conditions' runs, with `model` set to the condition's label; only tasks every condition answered."
+    "`load_results` of the conditions' runs, with `model` set to the condition's label (base first); only tasks every condition answered."
     names = {v: k for k, v in conditions.items()}
     df = load_results(runs, list(conditions.values()))
     if not len(df): raise FileNotFoundError(f"no evaluated results of {', '.join(conditions.values())} under {runs}")
     missing = [k for k, v in conditions.items() if v not in set(df.model)]
     if missing: raise FileNotFoundError(f"no evaluated results for {', '.join(missing)} ({', '.join(conditions[m] for m in missing)}) under {runs}")
-    df = df.assign(run=df.model, model=df.model.map(names))
+    df = df.assign(run=df.model.astype(str), model=df.model.astype(str).map(names))
     common = set.intersection(*(set(g.task_id) for _, g in df.groupby('model')))
-    df = df[df.task_id.isin(common)]
+    df = df[df.task_id.isin(common)].copy()
     df['model'] = pd.Categorical(df.model, categories=list(conditions), ordered=True)
     return df.reset_index(drop=True)
 
 def per_task(df:pd.DataFrame, k:int=1) -> pd.DataFrame:
-    "Per task (rows) and condition (columns): the unbiased pass@k estimate."
+    "Per task (rows) and condition (columns, base first): the unbiased pass@k estimate."
     g = df.groupby(['task_id', 'model'], observed=True).passed.agg(['size', 'sum'])
     est = g.apply(lambda r: pass_at_k(int(r['size']), int(r['sum']), min(k, int(r['size']))), axis=1)
     return est.unstack('model')
+
+def solved(df:pd.DataFrame, k:int=1) -> pd.DataFrame:
+    "Per task and condition: is the task solved (pass@k at least 0.5)? A win is a task one side solves and the other does not."
+    return per_task(df, k) >= 0.5
 
 # %% ../nbs/12b_study.ipynb #0b5b8899
 def paired_bootstrap(diff, iters:int=4000, level:float=0.95, seed:int=0) -> tuple:
@@ -55,16 +60,17 @@ def paired_bootstrap(diff, iters:int=4000, level:float=0.95, seed:int=0) -> tupl
     return float(lo), float(hi)
 
 def sign_flip_test(diff, iters:int=20000, seed:int=0) -> float:
-    "Two-sided p-value of a paired permutation test: is the mean difference distinguishable from random signs? Exact up to 16 tasks."
+    "Two-sided p-value of a paired permutation test on the per-task differences: exact up to 16 non-zero ones, else Monte Carlo with the +1 correction."
     d = np.asarray(diff, float)
     d = d[d != 0]
     if not len(d): return 1.0
     obs = abs(d.mean())
-    if len(d) <= 16:
+    if len(d) <= 16:  # every sign pattern, the observed one among them
         signs = 1 - 2 * ((np.arange(2 ** len(d))[:, None] >> np.arange(len(d))) & 1)
-    else:
-        signs = np.random.default_rng(seed).choice([-1.0, 1.0], (iters, len(d)))
-    return float(np.mean(np.abs((signs * d).mean(axis=1)) >= obs - 1e-12))
+        return float(np.mean(np.abs((signs * d).mean(axis=1)) >= obs - 1e-12))
+    signs = np.random.default_rng(seed).choice([-1.0, 1.0], (iters, len(d)))
+    hits = int(np.sum(np.abs((signs * d).mean(axis=1)) >= obs - 1e-12))
+    return (hits + 1) / (iters + 1)  # the observed signs count as one draw: a p-value is never 0
 
 def mcnemar_exact(wins:int, losses:int) -> float:
     "Two-sided exact McNemar p-value from the discordant pairs (tasks solved only by one side)."
@@ -73,39 +79,64 @@ def mcnemar_exact(wins:int, losses:int) -> float:
     tail = sum(math.comb(n, i) for i in range(0, min(wins, losses) + 1)) / 2 ** n
     return float(min(1.0, 2 * tail))
 
+def holm(pvalues) -> list:
+    "Holm's step-down adjustment of p-values for multiple comparisons (the family-wise error rate), in the input's order."
+    p = np.asarray(pvalues, float)
+    order, m = np.argsort(p), len(p)
+    adj = np.maximum.accumulate([(m - i) * p[j] for i, j in enumerate(order)]) if m else []
+    out = np.empty(m)
+    out[order] = np.minimum(1.0, adj)
+    return out.tolist()
+
 # %% ../nbs/12b_study.ipynb #2b45ab20
+def _why(p_flip:float, p_mc:float, wins:int, losses:int, alpha:float=0.05) -> str:
+    "Why the two paired tests disagree, in a sentence ('' when they agree)."
+    if (p_flip < alpha) == (p_mc < alpha): return ''
+    if p_flip < alpha:
+        return (f"only {wins + losses} tasks cross the solved line ({wins} won, {losses} lost), too few for McNemar; the sign-flip test "
+                "also counts the partial changes of pass@k on the other tasks")
+    return (f"{wins} tasks won against {losses} lost is a clear count, but the mean change of pass@k is small next to its spread "
+            "(partial gains and losses offset): the sign-flip test does not separate it from noise")
+
+def _compare(pt:pd.DataFrame, won:pd.DataFrame, base, cond, k:int) -> dict:
+    d = (pt[cond] - pt[base]).dropna()
+    lo, hi = paired_bootstrap(d.values)
+    wins, losses = int((won[cond] & ~won[base]).sum()), int((~won[cond] & won[base]).sum())
+    return {'condition': cond, 'tasks': len(d), f'base pass@{k}': pt[base].mean(), f'pass@{k}': pt[cond].mean(), 'difference': d.mean(),
+            'ci95_low': lo, 'ci95_high': hi, 'tasks_won': wins, 'tasks_lost': losses, 'p_sign_flip': sign_flip_test(d.values),
+            'p_mcnemar': mcnemar_exact(wins, losses)}
+
 def paired_comparisons(
     df:pd.DataFrame,  # `study_frame`
     base:str|None=None,  # the label everything is compared with (default: the first condition)
     k:int=1,
+    by:str|None='framework',  # also compare within each value of this column (when there are several); None: all tasks only
 ) -> pd.DataFrame:
-    "One row per condition: pass@k of base and condition on the same tasks, the mean paired difference with its 95% interval, and both tests."
-    pt = per_task(df, k)
-    base = base or pt.columns[0]
-    solved = per_task(df, 1) >= 0.5
+    "One row per condition and scope: pass@k of base and condition on the same tasks, the mean paired difference with its 95% interval, wins and losses, both tests, Holm-adjusted."
+    scopes = [('all', df)] + ([(str(v), g) for v, g in df.groupby(by, observed=True)] if by and df[by].nunique() > 1 else [])
     rows = []
-    for cond in pt.columns:
-        if cond == base: continue
-        d = (pt[cond] - pt[base]).dropna()
-        lo, hi = paired_bootstrap(d.values)
-        wins, losses = int((solved[cond] & ~solved[base]).sum()), int((~solved[cond] & solved[base]).sum())
-        p_perm, p_mc = sign_flip_test(d.values), mcnemar_exact(wins, losses)
-        rows.append({'condition': cond, 'tasks': len(d), f'base pass@{k}': pt[base].mean(), f'pass@{k}': pt[cond].mean(),
-                     'difference': d.mean(), 'ci95_low': lo, 'ci95_high': hi, 'p_permutation': p_perm,
-                     'tasks_won': wins, 'tasks_lost': losses, 'p_mcnemar': p_mc,
-                     'significant': bool(p_perm < 0.05 and (lo > 0 or hi < 0))})
-    return pd.DataFrame(rows)
+    for scope, g in scopes:
+        pt, won = per_task(g, k), solved(g, k)
+        b = base or pt.columns[0]
+        rows += [dict(scope=scope, **_compare(pt, won, b, c, k)) for c in pt.columns if c != b]
+    out = pd.DataFrame(rows)
+    if not len(out): return out
+    out['p_sign_flip_holm'], out['p_mcnemar_holm'] = holm(out.p_sign_flip), holm(out.p_mcnemar)
+    out['significant'] = out.p_sign_flip_holm < 0.05
+    out['tests_disagree'] = [_why(a, b, w, l) for a, b, w, l in zip(out.p_sign_flip_holm, out.p_mcnemar_holm, out.tasks_won, out.tasks_lost)]
+    return out
 
 # %% ../nbs/12b_study.ipynb #30089f01
 def win_loss(df:pd.DataFrame, k:int=1) -> pd.DataFrame:
-    "Cell (row, column): tasks on which the row condition's pass@k beats the column condition's."
-    pt = per_task(df, k)
-    return pd.DataFrame([[int((pt[a] > pt[b]).sum()) for b in pt.columns] for a in pt.columns], index=pt.columns, columns=pt.columns)
+    "Cell (row, column): tasks the row condition wins over the column condition (it solves them, the column does not); base first."
+    won = solved(df, k)
+    return pd.DataFrame([[int((won[a] & ~won[b]).sum()) for b in won.columns] for a in won.columns], index=won.columns, columns=won.columns)
 
-def plot_win_loss(m:pd.DataFrame):
+def plot_win_loss(m:pd.DataFrame, k:int=1):
     fig, ax = plt.subplots(figsize=(1.1 * len(m) + 2.5, 0.8 * len(m) + 1.8))
     sns.heatmap(m, annot=True, fmt='d', cmap='Blues', cbar=False, ax=ax)
-    ax.set(title='tasks won (row beats column on pass@1)', xlabel='', ylabel=''); ax.tick_params(axis='y', rotation=0); fig.tight_layout()
+    ax.set(title=f'tasks won: the row solves them (pass@{k} ≥ 0.5), the column does not', xlabel='', ylabel='')
+    ax.tick_params(axis='y', rotation=0); fig.tight_layout()
     return fig
 
 def retrieval_gain(runs, df:pd.DataFrame, rag:str, condition:str, base:str|None=None) -> pd.DataFrame:
@@ -129,8 +160,9 @@ def plot_retrieval_gain(t:pd.DataFrame):
     return fig
 
 def cost_table(df:pd.DataFrame) -> pd.DataFrame:
-    "Per condition, per completion: prompt and completion tokens, seconds, agent turns, cost."
-    g = df.groupby('model', observed=True)
+    "Per condition (base first), per completion: prompt and completion tokens, seconds, agent turns, cost."
+    num = df[['prompt_tokens', 'completion_tokens', 'latency', 'turns', 'cost']].apply(pd.to_numeric, errors='coerce')
+    g = num.groupby(df.model, observed=True)
     return pd.DataFrame({'completions': g.size(), 'prompt_tokens': g.prompt_tokens.mean(), 'completion_tokens': g.completion_tokens.mean(),
                          'seconds': g.latency.mean(), 'agent_turns': g.turns.mean(), 'cost_usd': g.cost.sum(min_count=1)}).round(3)
 
@@ -160,17 +192,17 @@ def run_study(
     rag:str|None='bm25', top_k:int=5, agent:str|bool|None=None, lora:str|None=None, sft:str|None=None,
     root=None, frameworks:list|None=None, example:str|None=None,
     n:int=4,  # completions per task and condition
-    runs='runs', reports='reports',
+    runs='runs',
+    reports='reports',  # folder of every report set: the study goes to reports/<name>
+    name:str|None='study',  # the study's report set (None: study)
     title:str='codebench study',
-    **chain_args,  # for `run_chain`: jobs, timeout, env, temperature, top_p, max_tokens, backend_args, no_input, progress
+    **chain_args,  # for `run_chain`: jobs, timeout, env, temperature, top_p, max_tokens, backend_args, show_code, force, progress
 ):
     "Run every condition through the chain and render the study report (`reports/study/10_study.html`); return the `ChainResult`."
-    from codebench.chain import _split_run, run_chain
-    from codebench.core import model_slug, run_name
+    from codebench.chain import run_chain, run_slug
     conds = study_conditions(base, rag, top_k, agent, lora, sft)
-    names = {label: model_slug(run_name(*_split_run(m))) for label, m in conds.items()}
-    params = dict(runs=str(Path(runs).resolve()), conditions=names, base='base', rag_label='+RAG' if rag else None,
-                  rag_condition=f"rag-{rag}-k{top_k}" if rag else None, title=title)
-    return run_chain(list(conds.values()), root=root, frameworks=frameworks, example=example, n=n, runs=runs, reports=reports, title=title, rag=rag, top_k=top_k,
-                     links=[('study report', 'study/10_study.html')], extra_stages=[('10_study.ipynb', 'study/10_study.ipynb', params, 'study')],
-                     **chain_args)
+    params = dict(runs=Path(runs).resolve(), conditions={label: run_slug(m) for label, m in conds.items()}, base='base',
+                  rag_label='+RAG' if rag else None, rag_condition=f"rag-{rag}-k{top_k}" if rag else None, title=title)
+    return run_chain(list(conds.values()), root=root, frameworks=frameworks, example=example, n=n, runs=runs, reports=reports, name=name or 'study',
+                     title=title, rag=rag, top_k=top_k, links=[('study report', '10_study.html')], kind='study',
+                     extra_stages=[('10_study.ipynb', '10_study.ipynb', params, 'study')], **chain_args)

@@ -1,5 +1,6 @@
 """The `codebench` console script, end to end on the demo benchmark."""
 import json
+import os
 
 import pytest
 
@@ -88,3 +89,112 @@ def test_help_explains(command):
     r = run_cli(*command, '--help')
     assert r.returncode == 0 and 'usage: codebench' in r.stdout
     if command: assert 'default' in r.stdout
+
+
+HEAVY = ('papermill', 'nbconvert', 'nbformat', 'pandas', 'numpy', 'matplotlib', 'seaborn', 'jinja2', 'torch', 'transformers', 'openai',
+         'bm25s', 'tqdm', 'IPython', 'fastcore')
+
+
+def test_help_imports_no_heavy_module():
+    "`codebench --help` and every `codebench CMD --help` load none of the heavy libraries (counted, not timed: they answer at once)."
+    import subprocess
+    import sys
+    code = f"""
+import sys
+from codebench.cli import COMMANDS, main
+for argv in [[]] + [[c] for c in COMMANDS]:
+    try: main(argv + ['--help'])
+    except SystemExit: pass
+print('LOADED', sorted(m for m in {HEAVY!r} if m in sys.modules), len(COMMANDS))
+"""
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    loaded = r.stdout.strip().splitlines()[-1]
+    assert loaded.startswith('LOADED [] ') and int(loaded.split()[-1]) >= 15, loaded
+
+
+def test_help_shows_each_default_once_and_flags_the_right_way_round():
+    text = ' '.join(run_cli('evaluate', '--help').stdout.split())
+    assert text.count('(default: number of cores)') == 1 and '(default: None)' not in text
+    assert '--no-warm start a fresh interpreter per test run (default: warm workers' in text and '(default: True)' not in text
+    run = ' '.join(run_cli('run', '--help').stdout.split())
+    assert '--show-code keep the code cells in the HTML (default: outputs only, for publication)' in run and '--no-input' not in run
+
+
+@pytest.mark.parametrize('jobs', ['0', '-3', 'many'])
+def test_jobs_must_be_a_positive_number(tmp_path, jobs):
+    r = run_cli('evaluate', tmp_path, '-m', 'stub', '-j', jobs)
+    assert r.returncode == 2 and 'argument --jobs/-j:' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    assert ('must be at least 1' in r.stderr) if jobs != 'many' else ("expected a number of parallel test runs, got 'many'" in r.stderr)
+
+
+def test_missing_benchmark_root_is_one_clear_line(tmp_path):
+    for args in (['run', '/nonexistent', '-m', 'stub'], ['study', '/nonexistent', '--base', 'stub'], ['validate', '/nonexistent']):
+        r = run_cli(*args, cwd=tmp_path)
+        assert r.returncode == 2 and r.stderr.strip() == f'codebench {args[0]}: error: benchmark root /nonexistent is not a directory', r.stderr
+
+
+def test_env_entries_that_match_no_framework_are_named(ppo_runs):
+    r = run_cli('evaluate', ppo_runs, '-m', 'stub', '--env', 'verl=/opt/verl/bin/python')
+    assert 'codebench: warning: --env verl=... matches no framework in this run (minirl); it is ignored' in r.stderr
+    assert 'UserWarning' not in r.stderr  # warnings are plain lines
+
+
+def test_old_no_input_flag_still_works_and_says_what_changed(tmp_path):
+    r = run_cli('run', '/nonexistent', '-m', 'stub', '--no-input', cwd=tmp_path)
+    assert r.returncode == 2 and 'benchmark root /nonexistent is not a directory' in r.stderr
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
+    "SIGINT to the whole process group, as a terminal's Ctrl-C: one line, exit status 130, no traceback from codebench or its workers."
+    import signal
+    import subprocess
+    import time
+    from conftest import BIN
+    runs = tmp_path / 'runs'
+    assert run_cli('parse', '--out', runs).returncode == 0 and run_cli('prompts', runs).returncode == 0
+    assert run_cli('generate', runs, '-m', 'mutants:0', '--n', '4').returncode == 0
+    p = subprocess.Popen([str(BIN / 'codebench'), 'evaluate', str(runs), '-m', 'mutants:0', '--fresh-census'], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(6)  # inside the census or the test runs
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    lines = [l for l in err.replace('\r', '\n').splitlines() if l.strip() and '%|' not in l]  # progress bars aside
+    assert p.returncode == 130, (p.returncode, err[-3000:])
+    assert lines == ['codebench evaluate: interrupted; rerun to resume'], lines
+
+
+def test_env_build_from_requirements_for_a_framework_without_recipe(tmp_path):
+    "`env build FRAMEWORK --requirements FILE` builds any framework: the list is the recipe (here one already satisfied: no network)."
+    (tmp_path / 'req.txt').write_text('# my stack\npip\n')
+    r = run_cli('env', 'build', 'myframework', '--requirements', tmp_path / 'req.txt', '--home', tmp_path / 'envs')
+    assert r.returncode == 0, r.stderr[-2000:]
+    python = tmp_path / 'envs/myframework/bin/python'
+    assert python.exists() and f'use it with --env myframework={python}' in r.stdout
+    r = run_cli('env', 'build', 'myframework', '--home', tmp_path / 'envs')
+    assert r.returncode == 2 and 'build from your own list with --requirements FILE' in r.stderr
+
+
+def test_serve_status_finds_servers_from_any_directory(tmp_path):
+    "One state folder per user ($XDG_STATE_HOME/codebench/serve): `serve status` run elsewhere lists the same servers."
+    state = tmp_path / 'state'
+    (state / 'codebench/serve').mkdir(parents=True)
+    (state / 'codebench/serve/server-8123.json').write_text(json.dumps(dict(port=8123, pid=os.getpid(), model='/models/m', served_name='m')))
+    for cwd in (tmp_path, tmp_path / 'state'):
+        r = run_cli('serve', 'status', env={'XDG_STATE_HOME': str(state)}, cwd=cwd)
+        assert r.returncode == 0 and '8123' in r.stdout and 'openai:m@http://127.0.0.1:8123/v1' in r.stdout, r.stdout + r.stderr
+
+
+def test_ctrl_c_during_run_prints_one_line(tmp_path):
+    "Ctrl-C while `run` executes a stage notebook (its kernel gets the signal too): one line, exit status 130."
+    import signal
+    import subprocess
+    import time
+    from conftest import BIN
+    p = subprocess.Popen([str(BIN / 'codebench'), 'run', '-m', 'mutants:0', '-f', 'minirl', '--runs', str(tmp_path / 'runs'), '--reports',
+                          str(tmp_path / 'reports')], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(15)
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=180)
+    lines = [l for l in err.replace('\r', '\n').splitlines() if l.strip() and '%|' not in l]
+    assert p.returncode == 130 and lines == ['codebench run: interrupted; rerun to resume'], (p.returncode, lines, out[-1000:])

@@ -57,10 +57,24 @@ def test_generate_evaluate_aggregate_stage_notebooks(tmp_path):
     run('03_generate.ipynb', runs=str(runs), model='mutants:2', n=3)
     text = outputs_text(tmp_path / '03_generate.ipynb')
     assert 'completion_tokens' in text and 'Here is the implementation of' in text
-    run('04_evaluate.ipynb', runs=str(runs), model='mutants:2')
+    run('04_evaluate.ipynb', runs=str(runs), model='mutants:2', report_root='rep')
     text = outputs_text(tmp_path / '04_evaluate.ipynb')
     assert 'minirag/chunking/render_context' in text and 'pass@3' in text  # per-function table, summary
     assert 'verdict' in text and '.log</a>' in text  # verdict counts, links to logs
+    logs = list((tmp_path / 'rep' / 'logs').rglob('*.log'))  # copied into the report's folder, linked relatively
+    assert logs and f'href="rep/{logs[0].relative_to(tmp_path / "rep")}"' in text and str(tmp_path) not in text
+    assert 'href="rep/tasks/minirag/' in text  # each task links to its page
+    assert 'bwrap' in text and 'sandboxed' in text  # the isolation the runs ran under
     run('05_aggregate.ipynb', runs=str(runs))
     assert (runs / 'aggregate' / 'frameworks.csv').exists()
     assert 'mutants_2' in outputs_text(tmp_path / '05_aggregate.ipynb')
+
+
+def test_stage_parameters_all_parse():
+    "papermill reads every line of each parameters cell (a line it cannot parse is silently not a parameter)."
+    import ast
+    for nb_path in sorted(STAGES.glob('*.ipynb')):
+        nb = nbformat.read(nb_path, as_version=4)
+        cell = next(c for c in nb.cells if 'parameters' in c.metadata.get('tags', []))
+        names = [t.id for n in ast.parse(cell.source).body if isinstance(n, ast.Assign) for t in n.targets]
+        assert sorted(pm.inspect_notebook(nb_path)) == sorted(names), nb_path.name

@@ -46,23 +46,26 @@ def test_study_report_has_the_paired_comparisons(study):
     tmp, tasks = study
     page = (tmp / 'reports/study/10_study.html').read_text()
     assert 'Traceback (most recent call last)' not in page
-    assert 'paired differences against base (pass@1)' in page and 'p_permutation' in page and 'tasks_won' in page
+    assert 'paired differences against base (pass@1)' in page and 'p_sign_flip_holm' in page and 'tasks_won' in page
+    assert 'Holm-adjusted' in page  # the correction, said in a sentence
     for label in ('+RAG', 'agent', '+LoRA'): assert f'>{label}<' in page, label
     # base passes half the tasks, +RAG and the agent all of them: +RAG wins the 4 odd tasks of the 8
-    rows = re.findall(r'<th[^>]*>\d+</th>\s*<td[^>]*>(\+RAG|agent|\+LoRA)</td>\s*<td[^>]*>(\d+)</td>(?:\s*<td[^>]*>[^<]*</td>){6}'
+    rows = re.findall(r'<td[^>]*>all</td>\s*<td[^>]*>(\+RAG|agent|\+LoRA)</td>\s*<td[^>]*>(\d+)</td>(?:\s*<td[^>]*>[^<]*</td>){5}'
                       r'\s*<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>', page)  # condition, tasks, ..., tasks won, tasks lost
     assert ('+RAG', '8', '4', '0') in rows and ('agent', '8', '4', '0') in rows, rows
     assert 'agent_turns' in page and 'retrieval quality' in page.lower()
-    index = (tmp / 'reports/index.html').read_text()
-    assert 'study/10_study.html' in index and 'tasks/index.html' in index
+    assert page.index('>base<') < page.index('>+RAG<') < page.index('>agent<')  # base first
+    index = (tmp / 'reports/study/index.html').read_text()
+    assert '10_study.html' in index and 'tasks/index.html' in index
+    assert 'href="study/index.html"' in (tmp / 'reports/index.html').read_text()  # the index of every report set lists it
 
 
 def test_drill_down_pages_show_prompt_chunks_diff_failures_and_transcript(study):
     tmp, tasks = study
-    pages = sorted((tmp / 'reports/tasks').rglob('*.html'))
+    pages = sorted((tmp / 'reports/study/tasks').rglob('*.html'))
     assert len(pages) == 1 + len(tasks)
     odd = tasks[1]
-    page = (tmp / 'reports/tasks' / odd.framework / odd.example / f'{odd.name}.html').read_text()
+    page = (tmp / 'reports/study/tasks' / odd.framework / odd.example / f'{odd.name}.html').read_text()
     assert 'rag-bm25-k3 — 3 retrieved chunks' in page and 'BM25 score' in page
     assert 'class="badge fail"' in page and re.search(r'<span class="add">\+\s*raise NotImplementedError', page)  # the plain answer, as a diff
     assert 'failed: <code>' in page
@@ -72,8 +75,8 @@ def test_drill_down_pages_show_prompt_chunks_diff_failures_and_transcript(study)
 @pytest.mark.skipif(not CHROMIUM, reason='needs Debian chromium (CI installs it)')
 def test_study_and_task_pages_render_in_a_browser(study):
     tmp, tasks = study
-    for page in [tmp / 'reports/study/10_study.html', tmp / 'reports/tasks/index.html',
-                 tmp / 'reports/tasks' / tasks[0].framework / tasks[0].example / f'{tasks[0].name}.html']:
+    for page in [tmp / 'reports/study/10_study.html', tmp / 'reports/study/tasks/index.html',
+                 tmp / 'reports/study/tasks' / tasks[0].framework / tasks[0].example / f'{tasks[0].name}.html']:
         r = chromium('--dump-dom', page.as_uri())
         assert r.returncode == 0 and '<table' in r.stdout, page
         assert not re.search(r'Uncaught \w*Error', r.stderr), (page, r.stderr[-2000:])

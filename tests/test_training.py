@@ -55,17 +55,17 @@ def test_lora_and_full_sft_lower_the_loss_resume_and_merge(tmp_path, tiny):
 
 
 def test_conflict_experiment_end_to_end_and_resumed(tmp_path, tiny):
-    args = ['conflict', '--base', tiny, '--first', 'minirl', '--second', 'minirag', '--work', tmp_path / 'work', '--n', '2',
+    args = ['conflict', '--base', tiny, '--first', 'minirl', '--second', 'minirag', '--work', tmp_path / 'work', '--reports', tmp_path / 'reports', '--n', '2',
             '--max-steps', '3', '--lr', '3e-3', '--max-length', '512', '--max-tokens', '24', '--logging-steps', '1']
     r = run_cli(*args)
     assert r.returncode == 0, r.stderr[-3000:]
-    report = tmp_path / 'work/reports/conflict/07_conflict.html'
+    report = tmp_path / 'reports/conflict-minirl-minirag/07_conflict.html'
     assert report.exists() and 'Forgotten functions' in report.read_text()
-    assert (tmp_path / 'work/reports/index.html').exists()
-    train_html = (tmp_path / 'work/reports/conflict/09_train_after_minirl_minirag.html').read_text()
-    assert 'data:image/png;base64' in train_html and 'training loss' in train_html  # the loss curve
-    assert 'task functions removed' in (tmp_path / 'work/reports/conflict/08_dataset_minirl.html').read_text().lower()
-    html = (tmp_path / 'work/reports/comparison/06_report.html').read_text()
+    assert 'conflict-minirl-minirag/index.html' in (tmp_path / 'reports/index.html').read_text()  # beside every other report set
+    train_html = (tmp_path / 'reports/conflict-minirl-minirag/09_train_after_minirl_minirag.html').read_text()
+    assert 'data:image/png;base64' in train_html and '<h2 id="Loss"' in train_html  # the loss curve (published pages show outputs, not code)
+    assert 'task functions removed' in (tmp_path / 'reports/conflict-minirl-minirag/08_dataset_minirl.html').read_text().lower()
+    html = (tmp_path / 'reports/conflict-minirl-minirag/comparison/06_report.html').read_text()
     assert html.count('data:image/png;base64') >= 6
     t0 = time.perf_counter()
     r = run_cli(*args)

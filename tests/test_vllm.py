@@ -48,14 +48,15 @@ def test_serve_generate_evaluate_stop(tiny, runs, tmp_path):
     model, adapter = tiny
     port = free_port()
     url = f'http://127.0.0.1:{port}/v1'
+    state, where = {'XDG_STATE_HOME': str(tmp_path / 'state')}, tmp_path / 'state/codebench/serve'  # one state folder per user
     start = run_cli('serve', 'start', '--model', model, '--port', port, '--python', VPY, '--max-model-len', '4096',
-                    '--dtype', 'float32', '--lora', f'ad={adapter}', '--timeout', '400', cwd=tmp_path)
+                    '--dtype', 'float32', '--lora', f'ad={adapter}', '--timeout', '400', cwd=tmp_path, env=state)
     try:
         assert start.returncode == 0, start.stderr[-3000:]
         assert f'model spec: openai:tiny@{url}' in start.stdout and f'model spec: openai:ad@{url}' in start.stdout
-        state = json.loads((tmp_path / f'.codebench/serve/server-{port}.json').read_text())
-        assert (tmp_path / f'.codebench/serve/server-{port}.pid').read_text().strip() == str(state['pid'])
-        status = run_cli('serve', 'status', cwd=tmp_path)
+        server = json.loads((where / f'server-{port}.json').read_text())
+        assert (where / f'server-{port}.pid').read_text().strip() == str(server['pid'])
+        status = run_cli('serve', 'status', cwd=runs, env=state)  # found from another directory
         assert status.returncode == 0 and str(port) in status.stdout and 'True' in status.stdout
         for spec, n in ((f'openai:tiny@{url}', 4), (f'openai:ad@{url}', 2)):
             r = run_cli('generate', runs, '-m', spec, '--n', n, '--max-tokens', '48')
@@ -70,10 +71,10 @@ def test_serve_generate_evaluate_stop(tiny, runs, tmp_path):
         assert len(res) == 16  # a random model writes no valid code: every completion gets a verdict, none passes
         assert {r.verdict for r in res} <= {'no-code', 'syntax-error', 'wrong-name', 'fail'}
     finally:
-        stop = run_cli('serve', 'stop', '--port', port, cwd=tmp_path)
+        stop = run_cli('serve', 'stop', '--port', port, cwd=runs, env=state)
     assert stop.returncode == 0
-    assert 'pid' not in run_cli('serve', 'status', cwd=tmp_path).stdout
-    assert not (tmp_path / f'.codebench/serve/server-{port}.pid').exists()
+    assert 'pid' not in run_cli('serve', 'status', cwd=tmp_path, env=state).stdout
+    assert not (where / f'server-{port}.pid').exists()
     with pytest.raises(OSError):
         socket.create_connection(('127.0.0.1', port), timeout=2)
 
@@ -105,11 +106,12 @@ def test_gpu_server_on_gpu_0(tiny, runs, tmp_path):
     "On a GPU machine: the server pinned to GPU 0 with --gpu-id, bf16, a LoRA module, and tensor parallel size 1."
     model, adapter = tiny
     port = free_port()
+    state = {'XDG_STATE_HOME': str(tmp_path / 'state')}
     start = run_cli('serve', 'start', '--model', model, '--port', port, '--python', VPY, '--gpu-id', '0', '--dtype', 'bfloat16',
-                    '--max-model-len', '4096', '--lora', f'ad={adapter}', '--timeout', '600', cwd=tmp_path)
+                    '--max-model-len', '4096', '--lora', f'ad={adapter}', '--timeout', '600', cwd=tmp_path, env=state)
     try:
         assert start.returncode == 0, start.stderr[-3000:]
         r = run_cli('generate', runs, '-m', f'openai:ad@http://127.0.0.1:{port}/v1', '--n', '4', '--max-tokens', '64')
         assert r.returncode == 0, r.stderr[-3000:]
     finally:
-        run_cli('serve', 'stop', '--port', port, cwd=tmp_path)
+        run_cli('serve', 'stop', '--port', port, cwd=tmp_path, env=state)
