@@ -40,7 +40,7 @@ bench: $(VENV)/.dev  ## speed: evaluation against the reference evaluator, agent
 # the real benchmark (opt-in): KOCO_ROOT=<folder holding KOCO-bench-en/ and KOCO-bench-ch/>
 KOCO_FRAMEWORKS ?= verl smolagents raganything open-r1 tensorrt_model_optimizer
 KOCO_EN = $(if $(KOCO_ROOT),--benchmark $(KOCO_ROOT)/KOCO-bench-en/domain_code_generation,)
-koco-envs: $(VENV)/.dev  ## build the tests' environments of the five KOCO-bench frameworks with uv, checked by importing what the tests import (with KOCO_ROOT); ~ENVSIZE, ~ENVTIME
+koco-envs: $(VENV)/.dev  ## build the tests' environments of the five KOCO-bench frameworks with uv, checked by importing what the tests import (with KOCO_ROOT); ~11 GB, ~13 min
 	for f in $(KOCO_FRAMEWORKS); do $(BIN)/codebench env build $$f $(KOCO_EN) || exit 1; done
 
 koco: $(VENV)/.dev  ## the real-benchmark acceptance suite (needs KOCO_ROOT; the census part needs `make koco-envs`)

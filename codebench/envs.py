@@ -44,7 +44,7 @@ class Recipe:
 _R1 = ('transformers==4.49.0', 'trl==0.16.0', 'accelerate', 'datasets', 'peft', 'math-verify==0.5.2', 'latex2sympy2_extended>=1.0.6',
        'babel', 'e2b-code-interpreter', 'morphcloud', 'qwen-vl-utils', 'pytest', 'python-dotenv', 'pillow', 'Levenshtein', 'json_repair')
 SEED = ('pip', 'setuptools<81')  # what `python -m venv` seeds; setuptools 81 dropped pkg_resources, which verl/PACS imports
-VISION_TORCH = 'torch==2.14.1 torchvision==0.29.1'  # the only torchvision that imports here: the CUDA build pair, run on the CPU
+VISION_TORCH = 'torch==2.14.1 torchvision==0.29.1'  # the torchvision that imports here: the CUDA build pair, run on the CPU
 _R1_VISION = (VISION_TORCH, ('matplotlib', 'pycocotools', 'openai'))
 
 RECIPES = (
@@ -62,7 +62,8 @@ RECIPES = (
     Recipe('raganything', 'raganything', packages=(
         'raganything[all]', 'pytest', 'pytest-asyncio', 'faiss-cpu', 'sentence-transformers', 'google-cloud-storage', 'langchain-core',
         'langchain-community', 'langchain-text-splitters', 'langchain-chroma', 'mcp', 'python-frontmatter')),
-    Recipe('open-r1', 'open-r1', packages=_R1, note='AlphaDrive and CANOE'),
+    Recipe('open-r1', 'open-r1', torch=VISION_TORCH, packages=_R1,
+           note='AlphaDrive and CANOE; torchvision because qwen-vl-utils imports it without declaring it'),
     Recipe('open-r1-diffucoder', 'open-r1', ('ml-diffucoder',), packages=(
         'transformers==4.52.4', 'trl==0.18.2', 'accelerate', 'datasets', 'peft', 'math-verify==0.5.2', 'latex2sympy2_extended>=1.0.6',
         'e2b-code-interpreter', 'python-dotenv', 'jieba', 'pytest', 'Levenshtein', 'json_repair', 'wandb'),
