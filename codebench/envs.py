@@ -258,7 +258,7 @@ def build_env(
         first = [*inst['seed'], *want['torch'].split()]
         steps = ([['install', *first]] if first else []) + [['install', *want['packages']]] + [shlex.split(a) for a in recipe.after]
         for i, step in enumerate(steps, 1):
-            say(f"  [{i}/{len(steps)}] {inst['name'].split()[0]} pip {' '.join(step)[:110]}", flush=True)
+            say(f"  [{i}/{len(steps)}] {'pip' if inst['name'] == 'pip' else 'uv pip'} {' '.join(step)[:110]}", flush=True)
             t = time.perf_counter()
             pinned = ['-c', guard] if guard.exists() and step[0] == 'install' else []
             _run(inst['pip'](py, [step[0], *pinned, *step[1:]]), log, inst['env'], f"pip {' '.join(step)[:200]}")
