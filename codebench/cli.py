@@ -544,7 +544,7 @@ def cmd_env(args) -> int:
     built = {b.name: b for b in built_envs(args.home)}
     if args.action == 'list':
         rows = [dict(framework=r.framework, examples=', '.join(r.examples) or '(default)', env=r.name,
-                     built=built[r.name].installer or 'yes' if r.name in built else 'no',
+                     built='yes' if r.name in built else 'no', installer=built[r.name].installer or 'pip' if r.name in built else '',
                      pip_check=built[r.name].pip_check[:40] if r.name in built else '',
                      imports=_imports_cell(built[r.name]) if r.name in built else '',
                      python=built[r.name].python if r.name in built else '') for r in RECIPES]
