@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import ast
 import atexit
+import dataclasses
 import difflib
 import hashlib
+import json
 import os
 import re
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -37,11 +40,12 @@ from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, check_not_root, ch
 from .splice import Splice, splice
 
 # %% auto #0
-__all__ = ['TAMPER_AUDIT', 'MAX_POOLS', 'GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job', 'Outcome', 'canary_ids',
-           'gold_baseline', 'tampering', 'judge', 'run_job', 'def_span', 'answer_lines', 'module_classes', 'run_spec',
-           'decontaminated_corpus', 'task_corpus', 'gold_copies', 'preload_modules', 'WarmPool', 'warm_pool',
-           'close_warm_pools', 'LocalExecutor', 'RayExecutor', 'broken_cause', 'Census', 'task_digest',
-           'compute_census', 'census_frame', 'census_summary', 'read_answer', 'evaluate_completions', 'evaluate']
+__all__ = ['TAMPER_AUDIT', 'REPLAY_FILE', 'MAX_POOLS', 'GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job', 'Outcome',
+           'canary_ids', 'gold_baseline', 'tampering', 'replay_disagrees', 'judge', 'remove_tree', 'replay_job',
+           'run_job', 'def_span', 'answer_lines', 'module_classes', 'run_spec', 'decontaminated_corpus', 'task_corpus',
+           'gold_copies', 'preload_modules', 'WarmPool', 'warm_pool', 'close_warm_pools', 'LocalExecutor',
+           'RayExecutor', 'broken_cause', 'Census', 'task_digest', 'compute_census', 'census_frame', 'census_summary',
+           'read_answer', 'evaluate_completions', 'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
 @dataclass
@@ -60,6 +64,7 @@ class Job:
     baseline: dict = field(default_factory=dict)  # what the gold run did itself (`gold_baseline`): never held against an answer
     spec: dict = field(default_factory=dict)  # what the plugin checks (`run_spec`): the answer's lines, the functions under test, the canary stem
     corpus: str = ''  # the knowledge corpus the run sees (decontaminated); '' for the one beside the example
+    replay: list = field(default_factory=list)  # census tests judged again, when the run passes, in a clean-room replay (`replay_job`)
 
 @dataclass
 class Outcome:
@@ -75,7 +80,7 @@ class Outcome:
 def _first_line(text:str) -> str: return next((l for l in reversed(text.strip().splitlines()) if l.strip()), '')[:300]
 
 # %% ../nbs/07_evaluate.ipynb #a1d57321
-TAMPER_AUDIT = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness', 'guard')  # audit classes that make a verdict `tampered`; others are logged
+TAMPER_AUDIT = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness', 'guard', 'peek')  # audit classes that make a verdict `tampered`; others are logged
 _BINDING_HOMES = ('numpy', 'torch', 'pandas', 'pytest', '_pytest', 'unittest')
 
 def canary_ids(tests, stem:str) -> dict:
@@ -93,8 +98,8 @@ def _evidence(run:TestRun) -> dict:
     end = s.get('end') or {}
     out = {f"file:{f}": f"modified the test file {f}" for f in run.changed_tests}
     out |= {f"rebound:{n}": f"replaced {n}" for n in run.tampered}
-    out |= {f"audit:{a.get('cls')}:{a.get('event')}": f"its code called {a.get('event')} ({a.get('detail', '')}) at {a.get('where', '?')}"
-            for a in s.get('audit', []) if a.get('cls') in TAMPER_AUDIT}
+    out |= {f"audit:{a.get('cls')}:{a.get('event')}" + (f":{a.get('detail')}" if a.get('cls') == 'guard' else ''):  # each rebinding its own
+            f"its code called {a.get('event')} ({a.get('detail', '')}) at {a.get('where', '?')}" for a in s.get('audit', []) if a.get('cls') in TAMPER_AUDIT}
     out |= {f"global:{g}": f"rebound the test module's global {g}" for g in end.get('changed_globals', [])}
     out |= {f"item:{i}": f"replaced the test item {i}" for i in end.get('changed_items', [])}
     out |= {f"hook:{h}": f"left a {h} of its own" for h in end.get('hooks', [])}
@@ -121,46 +126,60 @@ def tampering(
     spec:dict|None=None,  # the run's spec (`run_spec`): the classes the targets' modules define
 ) -> list:
     "Why a run's outcome cannot be trusted, one line each; empty when nothing was found."
-    s, allowed = run.stream, set(baseline.get('allowed', ()))
-    out = [what for key, what in _evidence(run).items() if key not in allowed]
-    if s.get('end') is not None:
-        now = {f"registry:{'|'.join(r)}" for r in s['end'].get('registry', [])}
-        out += [f"removed {k.split('|')[1]}.{k.split('|')[0].removeprefix('registry:')}" for k in sorted(allowed)
-                if k.startswith('registry:') and k not in now]
-    out += [f"the stream was forged: {a}" for a in s.get('anomalies', [])]
-    now = ((s.get('globals') or {}).get('modules') or {})
-    for m, names in baseline.get('bindings', {}).items():
-        if m not in now: continue
-        out += [f"the test module's {k} is {now[m].get(k, 'gone')}, not {d} as with the gold" for k, d in names.items() if now[m].get(k) != d]
-    gold_types = set(baseline.get('returns', ()))
-    modules = {t.get('module') for t in s.get('targets', []) if t.get('module')}
-    classes = {c for t in (spec or {}).get('targets', []) for c in t.get('module_classes', [])}
-    for t, info in s.get('returns', {}).items():
-        if t in gold_types or not isinstance(info, dict): continue
-        mine = info.get('module') in modules and info.get('qualname') not in classes
-        sub = [m for m in info.get('mro', [])[1:] if m in gold_types]
-        if info.get('equals_anything'): out.append(f"returned a {t}, which claims to equal anything")
-        elif (mine or sub) and info.get('dunders'):
-            out.append(f"returned a {t}, {'a class of its own' if mine else 'a subclass of ' + ', '.join(sub)} with {', '.join(info['dunders'][:4])}")
-    canaries = canary_ids(run.tests, stem)
-    must = any(v.get('must') for v in baseline.get('canaries', {}).values())  # the gold's canaries behaved: they count here
-    impossible = any(v.get('impossible') for v in baseline.get('canaries', {}).values())
-    for t, kind in canaries.items():
-        if kind == 'b' and run.tests[t] == 'passed' and impossible:
-            checks = s.get('canary_checks', {}).get(t.split('::')[0]) or []
-            out.append(f"the impossible canary {t.rsplit('::', 1)[-1]} passed" + (f" ({', '.join(checks[:3])})" if checks else ' (a forged outcome)'))
-    if must and run.report_ok and not (run.timed_out or run.killed) and any(t not in canaries and '::' in t for t in run.tests):
-        got = [o for t, o in run.tests.items() if canaries.get(t) == 'a']
-        if got != ['passed']: out.append(f"the must-pass canary is {got[0] if got else 'missing'}")
-    return out
+    try:
+        s, allowed = run.stream, set(baseline.get('allowed', ()))
+        out = [what for key, what in _evidence(run).items() if key not in allowed]
+        if s.get('end') is not None:
+            now = {f"registry:{'|'.join(r)}" for r in s['end'].get('registry', [])}
+            out += [f"removed {k.split('|')[1]}.{k.split('|')[0].removeprefix('registry:')}" for k in sorted(allowed)
+                    if k.startswith('registry:') and k not in now]
+        out += [f"the stream was forged: {a}" for a in s.get('anomalies', [])]
+        now = ((s.get('globals') or {}).get('modules') or {})
+        for m, names in baseline.get('bindings', {}).items():
+            if m not in now: continue
+            out += [f"the test module's {k} is {now[m].get(k, 'gone')}, not {d} as with the gold" for k, d in names.items() if now[m].get(k) != d]
+        gold_types = set(baseline.get('returns', ()))
+        modules = {t.get('module') for t in s.get('targets', []) if t.get('module')}
+        classes = {c for t in (spec or {}).get('targets', []) for c in t.get('module_classes', [])}
+        for t, info in s.get('returns', {}).items():
+            if t in gold_types or not isinstance(info, dict): continue
+            own = lambda i: str(i.get('module')) in modules and str(i.get('qualname')) not in classes  # a class the answer defines
+            sub = [str(m) for m in info.get('mro') or [] if str(m) in gold_types]
+            dunders, comparing = [str(d) for d in info.get('dunders') or []], [str(d) for d in info.get('comparing') or []]
+            odd = [b for b in info.get('bases') or [] if isinstance(b, dict) and str(b.get('name')) not in gold_types and (own(b) or not b.get('reachable'))]
+            if info.get('equals_anything'): out.append(f"returned a {t}, which claims to equal anything")
+            elif (own(info) or sub) and dunders:
+                out.append(f"returned a {t}, {'a class of its own' if own(info) else 'a subclass of ' + ', '.join(sub)} with {', '.join(dunders[:4])}")
+            elif not info.get('reachable', True) and comparing: out.append(f"returned a {t}, a class made for it alone, with {', '.join(comparing[:4])}")
+            elif odd: out.append(f"returned a {t}, whose base {odd[0].get('name')} defines {', '.join(list(map(str, odd[0].get('dunders') or []))[:4])}")
+        canaries = canary_ids(run.tests, stem)
+        must = any(v.get('must') for v in baseline.get('canaries', {}).values())  # the gold's canaries behaved: they count here
+        impossible = any(v.get('impossible') for v in baseline.get('canaries', {}).values())
+        for t, kind in canaries.items():
+            if kind == 'b' and run.tests[t] == 'passed' and impossible:
+                checks = s.get('canary_checks', {}).get(t.split('::')[0]) or []
+                out.append(f"the impossible canary {t.rsplit('::', 1)[-1]} passed" + (f" ({', '.join(checks[:3])})" if checks else ' (a forged outcome)'))
+        if must and run.report_ok and not (run.timed_out or run.killed) and any(t not in canaries and '::' in t for t in run.tests):
+            got = [o for t, o in run.tests.items() if canaries.get(t) == 'a']
+            if got != ['passed']: out.append(f"the must-pass canary is {got[0] if got else 'missing'}")
+        return out
+    except Exception as e:  # records no run of the plugin writes: forged, in a shape the judge did not expect
+        return [f"its records do not read as the plugin writes them ({type(e).__name__}: {_first_line(str(e))})"]
 
 # %% ../nbs/07_evaluate.ipynb #a9c37275
+def replay_disagrees(run:TestRun, replay:list) -> list:
+    "The tests of `replay` that the run passed and its clean-room replay did not (a call the answer's run could not record judges nothing)."
+    r = run.replay
+    if r is None or not replay or r.harness_error or not r.report_ok: return []
+    return [t for t in replay if run.tests.get(t) == 'passed' and r.tests.get(t) != 'passed' and 'ReplayMissing' not in r.messages.get(t, '')]
+
 def judge(
     run:TestRun,
     census:list,  # test ids that must pass
     baseline:dict|None=None,  # what the gold run did itself (`gold_baseline`): the tests' own doing, not tampering
     stem:str='',  # the run's canary stem
     spec:dict|None=None,  # the run's spec (`run_spec`)
+    replay:list=(),  # census tests its clean-room replay judges again (`Census.replayable`)
 ) -> Outcome:
     "The verdict of a test run against a census."
     base = dict(duration=round(run.duration, 3), isolation=run.isolation)
@@ -175,13 +194,24 @@ def judge(
     tests = {t: run.tests.get(t, 'missing') for t in census}
     passed = sum(o == 'passed' for o in tests.values())
     ratio = passed / len(census) if census else 0.0
-    if census and passed == len(census): return Outcome('pass', tests, 1.0, **base)
+    if census and passed == len(census):
+        bad = replay_disagrees(run, replay)
+        lost = [m for t in bad for m in re.findall(r'ReplayLost: (.*)', run.replay.messages.get(t, ''))[:1]]
+        if lost: return Outcome('tampered', run.tests, 0.0, detail=f"its results never reached the harness ({lost[0]})", **base)
+        if bad: return Outcome('tampered', run.tests, 0.0, detail=f"its tests pass only beside its own code: replayed without it, on the results "
+                                                                    f"it returned, {len(bad)} fail ({', '.join(t.rsplit('::', 1)[-1] for t in bad[:3])})", **base)
+        return Outcome('pass', tests, 1.0, **base)
     bad = [f"{t.rsplit('::', 1)[-1]}: {o}" for t, o in tests.items() if o != 'passed']
     why = {t: run.messages.get(t, '')[-3000:] for t, o in tests.items() if o != 'passed'}
     return Outcome('fail', tests, ratio, detail='; '.join(bad[:3]) + (f' (+{len(bad) - 3} more)' if len(bad) > 3 else ''), messages=why, **base)
 
 # %% ../nbs/07_evaluate.ipynb #0b3c052e
 _WS_BASE = None
+
+def remove_tree(path):
+    "Remove a directory however deep its tree (`shutil.rmtree` recurses in Python, and gives up past the recursion limit)."
+    try: shutil.rmtree(path, ignore_errors=True)
+    except RecursionError: subprocess.run(['rm', '-rf', '--one-file-system', '--', str(path)], check=False, capture_output=True)
 
 def _workspace_base() -> Path:
     "A directory for workspaces that the sandbox user can traverse (created once per process)."
@@ -203,7 +233,19 @@ def _run_once(job:Job, env:PythonEnv, link:bool, warm) -> TestRun:
         if warm:
             with warm.server() as server: return server.run(ws, job.test_files, job.log_path, job.limits, uid, job.spec)
         return run_tests(ws, job.test_files, job.log_path, job.limits, job.isolation, uid, env, job.spec)
-    finally: shutil.rmtree(root, ignore_errors=True)
+    finally: remove_tree(root)
+
+REPLAY_FILE = '.codebench-replay.json'  # in a replay's workspace: the results the answer's run recorded
+
+def replay_job(job:Job, run:TestRun) -> Job:
+    """The clean-room replay of a run: the same tests on the benchmark's own source (no code of the answer, no helper of it), with the
+    function under test giving back, call for call and test phase for test phase, the results the answer's run recorded (data only)."""
+    source = {t['file'] for t in job.spec.get('targets', ())}
+    files = {k: v for k, v in job.files.items() if k not in source}
+    files[REPLAY_FILE] = json.dumps(run.stream.get('outputs', {}))
+    spec = dict(targets=job.spec.get('targets', []), replay=REPLAY_FILE, record=False, canary='', answer=[])
+    return dataclasses.replace(job, key=job.key + ':replay', files=files, spec=spec, replay=[], census=list(job.replay),
+                               log_path=str(Path(job.log_path).with_suffix('.replay.log')))
 
 def run_job(
     job:Job,
@@ -220,6 +262,9 @@ def run_job(
         run = _run_once(job, env, link, None)
         with open(job.log_path, 'a', encoding='utf-8') as f: f.write(f"\n[codebench] the warm run failed ({_first_line(first)}); this is its cold rerun\n")
         run.isolation += ' (cold rerun after a failed warm run)'
+    if job.replay and run.report_ok and not (run.harness_error or run.timed_out or run.killed) and \
+       all(run.tests.get(t) == 'passed' for t in job.census) and not tampering(run, job.baseline, job.spec.get('canary', ''), job.spec):
+        run.replay = _run_once(replay_job(job, run), env, link, warm)  # it passed: judged again where none of its code runs
     return job, run
 
 # %% ../nbs/07_evaluate.ipynb #131b34d9
@@ -273,7 +318,7 @@ def run_spec(
     "What the plugin checks in one run (paths relative to the example's `code/`, where the run starts)."
     gold = baseline or {}
     return dict(answer=[[_code_rel(p), lines] for p, lines in answer.items()], record=True, canary=secrets.token_hex(4) if canaries else '',
-                skip_checks=gold.get('skip_checks', []),
+                skip_checks=gold.get('skip_checks', []), tests=sorted({_code_rel(p) for t in tasks for p in t.test_paths}),
                 targets=[dict(file=_code_rel(t.source_path), qualname=t.target, gold_types=gold.get('returns', []),
                               module_classes=module_classes(_original(t))) for t in tasks])
 
@@ -428,7 +473,7 @@ class WarmPool:
     def close(self):
         with self._lock: self.closed, servers = True, list(self._all)
         for s in servers: s.close()
-        shutil.rmtree(self.base, ignore_errors=True)
+        remove_tree(self.base)
 
 _POOLS, _POOLS_LOCK, MAX_POOLS = {}, threading.Lock(), 2
 
@@ -514,7 +559,7 @@ def broken_cause(
     return 'gold-fails', why or 'no test passed with the gold code'
 
 # %% ../nbs/07_evaluate.ipynb #219ff921
-CENSUS_RULES = 5  # bumped when the census rules change: old caches are recomputed
+CENSUS_RULES = 7  # bumped when the census rules change: old caches are recomputed
 
 @dataclass
 class Census(Record):
@@ -532,6 +577,7 @@ class Census(Record):
     python: str = ''  # interpreter the census ran with
     baseline: dict = field(default_factory=dict)  # what the gold run did itself (`gold_baseline`): allowed to every answer
 
+    replayable: list = field(default_factory=list)  # census tests that pass when the gold's own results are replayed without its code
     replays: bool = False  # the canaries replay the gold's recorded calls of the task's function (and the gold failed the impossible canary)
 
 def task_digest(task:Task, env:PythonEnv|None=None) -> str:
@@ -620,9 +666,17 @@ def compute_census(
     pool = _pool(warm, tasks, isolation, env) if todo_tasks and isinstance(executor, LocalExecutor) else None
     if pool: pool.prestart(executor.jobs)
     fn = partial(run_job, warm=pool) if pool else run_job
+    replays = []
     for job, run in tqdm(executor.imap_unordered(fn, [j for j, _ in gold.values()]), total=len(gold), desc='gold runs',
                          disable=not progress or not gold, leave=False):
         for t, dig in gold[job.key][1]: out[t.task_id] = _gold_census(t, run, dig, job.log_path, env.python, job.spec['canary'])
+        if any(out[t.task_id].ok for t, _ in gold[job.key][1]) and run.stream.get('outputs'):
+            replays.append(replay_job(dataclasses.replace(job, replay=sorted({x for t, _ in gold[job.key][1] for x in out[t.task_id].tests})), run))
+    for job, run in tqdm(executor.imap_unordered(fn, replays), total=len(replays), desc='gold replays', disable=not progress or not replays,
+                         leave=False):  # which census tests a clean-room replay can judge: those that pass on the gold's own results
+        for t, _ in gold[job.key.removesuffix(':replay')][1]:
+            c = out[t.task_id]
+            if c.ok and run.report_ok and not run.harness_error: c.replayable = sorted(x for x in c.tests if run.tests.get(x) == 'passed')
     stubs = []
     for t in todo_tasks:
         c = out[t.task_id]
@@ -737,14 +791,14 @@ def evaluate_completions(
     copies = gold_copies(tasks)
     jobs = [Job(key, task.task_id, str(task.code_dir), {**copies, _code_rel(task.source_path): src}, [_code_rel(p) for p in task.test_paths],
                 census[task.task_id].tests, str(log_dir/f"{file_part(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python,
-                baseline=census[task.task_id].baseline, corpus=task_corpus(task),
+                baseline=census[task.task_id].baseline, corpus=task_corpus(task), replay=census[task.task_id].replayable,
                 spec=run_spec([task], {task.source_path: answer_lines(_original(task), src, task.target if task.kind != 'block' else None)}, census[task.task_id].baseline))
             for key, (task, src) in sources.items()]
     fn = partial(run_job, warm=pool) if pool and jobs else run_job
     bar = tqdm(total=sum(len(v) for v in groups.values()), desc='evaluate', unit='completion', disable=not progress or not jobs, leave=False)
     try:
         for job, run in executor.imap_unordered(fn, jobs):
-            o = judge(run, job.census, job.baseline, job.spec.get('canary', ''), job.spec)
+            o = judge(run, job.census, job.baseline, job.spec.get('canary', ''), job.spec, job.replay)
             batch = [_result(c, job.key, o, job.log_path, census[c.task_id].digest) for c in groups[job.key]]
             append_jsonl(results_path, batch)
             bar.update(len(batch))

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['LIMITS', 'CHANNEL_BYTES', 'setup', 'run', 'close_fds', 'run_processes', 'subreaper', 'collect_zombies', 'reap',
-           'disk_usage', 'Sink', 'held_memory', 'watch', 'drain', 'warm_up', 'clean_ipc', 'serve']
+           'disk_usage', 'Sink', 'tmpfs_usage', 'held_memory', 'watch', 'drain', 'warm_up', 'clean_ipc', 'serve']
 
 # %% ../nbs/04b_harness.ipynb #893ee06d
 import json
@@ -114,18 +114,28 @@ def reap(mine:dict, rounds:int=200) -> int:
         time.sleep(0.005)
     return killed
 
-def disk_usage(root:str) -> int:
-    "Bytes of the files a run wrote under `root` (hard links to the benchmark's files do not count)."
-    total, stack = 0, [root]
+def disk_usage(
+    root:str,
+    uid:int|None=None,  # the run's own user: what it owns counts, whatever its names
+    owned:bool=False,  # count only what `uid` owns (a /tmp the run shares)
+) -> int:
+    """Bytes a run wrote under `root`: files, directories and symbolic links. With the run's `uid`, what it owns, each file once however
+    many names it has, and files of one name; without, each name's share of its file (a benchmark file hard-linked in is not the run's)."""
+    total, stack, seen = 0, [root], set()
     while stack:
         try: entries = list(os.scandir(stack.pop()))
         except OSError: continue
         for e in entries:
             try:
+                st = e.stat(follow_symlinks=False)
                 if e.is_dir(follow_symlinks=False): stack.append(e.path)
-                elif e.is_file(follow_symlinks=False):
-                    st = e.stat(follow_symlinks=False)
-                    if st.st_nlink == 1: total += st.st_blocks * 512
+                size = st.st_blocks * 512
+                if uid is not None and st.st_uid == uid:
+                    if (st.st_dev, st.st_ino) not in seen: seen.add((st.st_dev, st.st_ino)); total += size
+                elif owned: continue
+                elif not e.is_file(follow_symlinks=False): total += size if uid is None else 0
+                elif uid is None: total += size // max(st.st_nlink, 1)
+                elif st.st_nlink == 1: total += size
             except OSError: pass
     return total
 
@@ -142,9 +152,33 @@ class Sink:
     def text(self) -> str:
         return b''.join(self.parts).decode(errors='replace') + ('\n{"k": "flooded"}\n' if self.flooded else '')
 
+def tmpfs_usage(pids, mine:dict) -> int:
+    """Bytes of the files a run keeps in memory-backed /tmp and /dev/shm: in a warm server's sandbox (`mine['server']`) its own (all
+    of it in a pid namespace of its own, else what the run's uid owns), and what is in the run's processes' own mounts (a cold
+    sandbox's, through /proc/<pid>/root)."""
+    here = ('/tmp', '/dev/shm')
+    own, total, seen = set(), 0, set()
+    for d in here:
+        try: own.add(os.stat(d).st_dev)
+        except OSError: continue
+        if not mine.get('server'): continue  # the host's own /tmp holds workspaces: disk, counted as such
+        if mine.get('pidns'): total += disk_usage(d)
+        elif mine.get('uid') is not None: total += disk_usage(d, mine['uid'], owned=True)
+    if mine.get('pidns'): return total
+    for p in pids:
+        for d in here:
+            path = f'/proc/{p}/root{d}'
+            try: dev = os.stat(path).st_dev
+            except OSError: continue
+            if dev in own or dev in seen: continue
+            seen.add(dev)
+            total += disk_usage(path, mine.get('uid'), owned=mine.get('uid') is not None)
+    return total
+
 def held_memory(pids, mine:dict) -> int:
-    "Memory a run holds that its processes' resident sets do not show: memfd files written and never mapped, SysV shared memory segments."
-    total, seen = 0, set()
+    """Memory a run holds that its processes' resident sets do not show: memfd files written and never mapped, SysV shared memory segments,
+    files in its sandbox's /tmp and /dev/shm (memory-backed, seen through a process's root)."""
+    total, seen = tmpfs_usage(pids, mine), set()
     for p in pids:
         try: fds = os.listdir(f'/proc/{p}/fd')
         except OSError: continue
@@ -187,7 +221,7 @@ def watch(pid:int, timeout:float, mine:dict, limits:dict, channel:int=-1, sink=N
             last_held, held = now, held_memory(run_processes(mine), mine)
         if not why and disk > 0 and limits.get('root') and now - last_disk >= 1.0:  # what it wrote, once a second
             last_disk = now
-            if disk_usage(limits['root']) > disk: why = 'disk'
+            if disk_usage(limits['root'], mine.get('uid')) > disk: why = 'disk'
         if why:
             try: os.killpg(pid, signal.SIGKILL)
             except OSError: pass
@@ -265,7 +299,7 @@ def warm_up(preload:list):
 
 def _clean_tmp(uid):
     "Remove what a run left in the server's /tmp and /dev/shm (in a sandbox of its own: everything there)."
-    import shutil
+    import shutil, subprocess
     for d in ('/tmp', '/dev/shm'):
         try: entries = os.listdir(d)
         except OSError: continue
@@ -273,7 +307,9 @@ def _clean_tmp(uid):
             p = os.path.join(d, e)
             try:
                 if uid is not None and os.lstat(p).st_uid != uid: continue
-                if os.path.isdir(p) and not os.path.islink(p): shutil.rmtree(p, ignore_errors=True)
+                if os.path.isdir(p) and not os.path.islink(p):
+                    try: shutil.rmtree(p, ignore_errors=True)
+                    except RecursionError: subprocess.run(['rm', '-rf', '--one-file-system', '--', p], check=False, capture_output=True)
                 else: os.unlink(p)
             except OSError: pass
 
@@ -316,6 +352,7 @@ def serve(preload:list, pidns:bool=False):
             _child(req, r, sw, cw)
         os.close(r); os.close(sw); os.close(cw)
         mine = {'pidns': True} if pidns else ({'uid': req['uid']} if req['uid'] is not None else {'under': os.getpid()})
+        mine['server'] = True
         sink = Sink()
         st, why = watch(pid, req['timeout'], mine, {**req.get('run_limits', {}), 'baseline': baseline}, cr, sink)
         try: os.killpg(pid, signal.SIGKILL)

@@ -5,6 +5,8 @@
 # %% ../nbs/04_pytest_plugin.ipynb #c05b33f7
 from __future__ import annotations
 
+import _thread
+import base64
 import builtins
 import functools
 import importlib.abc
@@ -22,11 +24,11 @@ import types
 import pytest
 
 # %% auto #0
-__all__ = ['RECORD', 'TAMPER_EVENTS', 'LOGGED_EVENTS', 'MAX_CALLS', 'MAX_CALL_BYTES', 'SERVER_GUARD', 'Channel', 'Answer',
-           'trampoline', 'audit_hook', 'is_watched', 'Guard', 'type_name', 'returned_types', 'Fresh', 'type_info',
-           'equals_anything', 'Target', 'Targets', 'compare_styles', 'impossible_checks', 'describe', 'hook_registry',
-           'process_hooks', 'Recorder', 'prepare', 'pytest_addoption', 'pytest_load_initial_conftests',
-           'pytest_configure']
+__all__ = ['RECORD', 'TAMPER_EVENTS', 'LOGGED_EVENTS', 'MAX_CALLS', 'MAX_CALL_BYTES', 'OUTPUT_BYTES', 'SERVER_GUARD', 'Channel',
+           'Answer', 'trampoline', 'audit_hook', 'is_watched', 'Guard', 'type_name', 'returned_types', 'Fresh',
+           'type_info', 'equals_anything', 'replay_safe', 'load_result', 'dump_result', 'ReplayMissing', 'ReplayLost',
+           'Target', 'Targets', 'compare_styles', 'impossible_checks', 'describe', 'hook_registry', 'process_hooks',
+           'Recorder', 'prepare', 'pytest_addoption', 'pytest_load_initial_conftests', 'pytest_configure']
 
 # %% ../nbs/04_pytest_plugin.ipynb #5b3deff4
 _dumps, _write, _fstat, _audit = json.dumps, os.write, os.fstat, sys.audit  # bound before any project code can rebind them
@@ -74,8 +76,11 @@ _FRAME_ATTRS = frozenset({'tb_frame', 'gi_frame', 'cr_frame', 'ag_frame'})
 _GIVERS = frozenset({('inspect.py', 'currentframe'), ('inspect.py', 'stack'), ('inspect.py', 'trace'), ('inspect.py', 'getouterframes'),
                      ('inspect.py', 'getinnerframes'), ('traceback.py', 'walk_stack'), ('traceback.py', 'walk_tb'),
                      ('__init__.py', '<lambda>'), ('bdb.py', 'set_trace'), ('pdb.py', 'set_trace')})
+_FRAME_USERS = tuple(os.sep + p.replace('/', os.sep) for p in ('logging/__init__.py', 'collections/__init__.py', 'enum.py', 'typing.py',
+                                                              'dataclasses.py', 'warnings.py'))  # they read their caller's frame for its module
 _HARNESS_MODULES = frozenset({'codebench_plugin', 'codebench_harness', 'codebench'})
-TAMPER_EVENTS = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness', 'guard')  # event classes that make a verdict `tampered`
+_PLUGGY, _PYTEST = os.sep + 'pluggy' + os.sep, os.sep + '_pytest' + os.sep  # where pytest's own frames run
+TAMPER_EVENTS = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness', 'guard', 'peek')  # event classes that make a verdict `tampered`
 LOGGED_EVENTS = ('fork', 'process', 'socket', 'audithook')  # only logged: the sandbox contains them
 _WATCHED_EVENTS = frozenset({'sys._getframe', 'object.__getattr__', 'object.__setattr__', 'compile', 'exec', 'gc.get_objects', 'gc.get_referrers',
                              'gc.get_referents', 'sys._current_frames', 'sys.settrace', 'sys.setprofile', 'code.__new__', 'function.__new__',
@@ -89,7 +94,10 @@ _HOT = {'numpy.testing': ('assert_allclose', 'assert_array_equal', 'assert_array
         'pandas.testing': ('assert_frame_equal', 'assert_series_equal', 'assert_index_equal'),
         '_pytest.python_api': ('approx',), 'math': ('isclose',), 'operator': ('eq', 'ne'),
         'builtins': ('isinstance', 'len', 'abs', 'all', 'any', 'sorted', 'round', 'sum', 'min', 'max', 'repr', 'str', 'set', 'list', 'dict'),
-        'unittest.case': ('TestCase',)}  # what test assertions call: checked after every test, not only at the end
+        'unittest.case': ('TestCase',), '_pytest.python': ('pytest_pyfunc_call',), '_pytest.unittest': ('TestCaseFunction',),
+        '_pytest.runner': ('call_and_report', 'runtestprotocol', 'call_runtest_hook', 'CallInfo'), '_pytest.reports': ('TestReport',),
+        'pluggy._callers': ('_multicall',)}  # what test assertions call, and what runs a test and reports it: checked after every test
+# (not `_pytest.python.Function`: pytest writes on it while it runs)
 
 _HERE = os.path.dirname(os.path.realpath(globals().get('__file__') or os.devnull)) + os.sep  # the harness's directory (this plugin's)
 
@@ -141,16 +149,36 @@ def _hot_changed(entries) -> list:
              getattr(obj, '__kwdefaults__', None) is not e[5]: out.append(name)
     return out
 
-def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
+def _through(top, f, filename:str) -> bool:
+    "Does the stack from `top` down to `f` pass through a frame of a standard-library file named `filename`?"
+    while top is not None and top is not f:
+        if os.path.basename(top.f_code.co_filename) == filename: return True
+        top = top.f_back
+    return False
+
+def _thread_class(event:str, args) -> str|None:
+    "The class of a tampering event, whoever raised it."
+    if event.startswith('gc.'): return 'gc'
+    if event in ('sys._current_frames', 'sys._getframe'): return 'frame'
+    if event == 'object.__getattr__': return 'frame' if len(args) > 1 and args[1] in _FRAME_ATTRS else None
+    if event.startswith('ctypes.') or (event == 'import' and args and args[0] in ('ctypes', '_ctypes')): return 'ctypes'
+    if event in ('code.__new__', 'function.__new__'): return 'code'
+    if event in ('sys.settrace', 'sys.setprofile'): return 'trace'
+    return None
+
+def audit_hook(parts, fd:int, token:str, plugin:dict, tests=()) -> dict:
     """Install the run's audit hook (once; it cannot be removed). It is the run's trusted core: it alone holds the token, the channel's
     pipe and its view of which code is the answer's (`parts`, as `Answer` takes them), reachable from Python only through the garbage
     collector, which it watches. It sends the plugin's records — only those raised by the plugin's `Channel.send` called from the
     plugin's own code (`plugin`: the plugin module's namespace), from the main thread, while no code of the answer runs; it checks what
     test assertions rest on after every test and the plugin's own namespace; and it reports what the answer's own code does to see or
-    change the interpreter. Returns the plugin's capabilities: `exempt(fn, call)` (a trampoline of a function under test) and `note(module)`."""
+    change the interpreter, or to read the run's test files (`tests`: what the tests compare with is written there). Returns the plugin's
+    capabilities: `exempt(fn, call)` (a trampoline of a function under test) and `note(module)`."""
     import _thread
     answer = Answer(parts)
     seen, busy, ok = set(), [False], [True]
+    tests = frozenset(os.path.realpath(t) for t in tests)
+    test_names = frozenset(os.path.basename(t) for t in tests)
     getframe, ident, thread, main = sys._getframe, _fstat(fd), _thread.get_ident, _thread.get_ident()
     head = '{"k": %s, "t": ' + _dumps(token)
     codes = _PRE.get('codes') or frozenset(_module_codes(plugin))  # the plugin's own code objects: only they may speak for it
@@ -189,7 +217,7 @@ def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
         return None
 
     def report(cls, event, detail, f):
-        key = (cls, event)
+        key = (cls, event, detail if cls == 'guard' else None)  # each different rebinding: one the gold does too hides no other
         if key in seen: return
         seen.add(key)
         where = f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}" if f is not None else ''
@@ -220,12 +248,18 @@ def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
         "Was this record raised by the plugin's own `Channel.send`, called by the plugin's own code, from the main thread, while no code of the answer runs?"
         f = getframe(3)  # the frame that called sys.audit (above: this function, on_record, the hook)
         if f.f_code is not send or f.f_back is None or f.f_back.f_code not in codes: return False
-        return kind in ('returns', 'target') or (thread() == main and anywhere(f) is None)  # what a target saw is sent while the answer may still run
+        if kind in ('returns', 'target', 'output'): return True  # what a target saw: sent while the answer may still run
+        if thread() != main or anywhere(f) is not None: return False
+        g = f.f_back  # pytest called the plugin: its hooks (through pluggy) or its canary tests
+        while g is not None and g.f_code in codes: g = g.f_back
+        while g is not None and _PLUGGY in g.f_code.co_filename: g = g.f_back
+        return g is not None and _PYTEST in g.f_code.co_filename
 
     def classify(event, args, top):
         if event == 'sys._getframe':
             if answer.owns(top) or (_giver(top) and top.f_back is not None and answer.owns(top.f_back)): return 'frame', top
-            return None
+            f = None if top.f_code.co_filename.endswith(_FRAME_USERS) else chain(top)  # the standard library, asked by the answer
+            return ('frame', f) if f else None
         if event == 'object.__getattr__':
             if len(args) > 1 and args[1] in _FRAME_ATTRS and (answer.owns(top) or (_giver(top) and top.f_back is not None and answer.owns(top.f_back))):
                 return 'frame', top
@@ -270,6 +304,9 @@ def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
                 if _PROC.match(path):
                     f = chain(top)
                     return ('proc', f) if f else None
+                if event == 'open' and os.path.basename(path) in test_names and os.path.realpath(path) in tests:
+                    f = chain(top)
+                    return ('peek', f) if f and not _through(top, f, 'warnings.py') else None  # a warning's source line is not a peek
             return None
         if event in ('os.fork', 'os.forkpty', 'os.posix_spawn', 'os.spawn', 'os.system', 'os.exec', 'subprocess.Popen', 'os.kill', 'os.killpg'):
             f = anywhere(top)
@@ -307,11 +344,23 @@ def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
         if event == 'object.__getattr__' and (len(args) < 2 or args[1] not in _FRAME_ATTRS): return
         busy[0] = True
         try:
-            top = getframe(1)
-            got = classify(event, args, top)
+            try: top = getframe(1)
+            except ValueError: top = None  # a thread that runs no Python code at all: a C callable started as one
+            got = classify(event, args, top) if top is not None else None
+            if not got and thread() != main and (top is None or stray(thread())):
+                got = _thread_class(event, args)  # done in a thread that runs no Python code of anybody's: the answer's doing
+                got = got and (got, top)
             if got: report(got[0], event, args[1] if event.startswith('object.') and len(args) > 1 else (args[0] if args else ''), got[1])
         except Exception: pass
         finally: busy[0] = False
+
+    def stray(ident) -> bool:
+        "Does this thread run a C callable (a bound builtin, `map`...), so that no frame of whoever started it shows?"
+        t = getattr(sys.modules.get('threading'), '_active', {}).get(ident)
+        if t is None: return True
+        target = getattr(t, '_target', None)
+        if target is None: return False  # a Thread's own run()
+        return not isinstance(getattr(getattr(target, '__func__', target), '__code__', None), types.CodeType)
 
     for m in list(sys.modules.values()):
         if getattr(m, '__name__', None) in _HOT: note(m)
@@ -450,11 +499,28 @@ class Fresh:
     def __ne__(self, other): return self is not other
     def __repr__(self): return f'<fresh {id(self):x}>'
 
+_COMPARING = frozenset({'__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__', '__bool__', '__array__', '__array_function__',
+                        '__array_ufunc__', '__array_priority__', '__torch_function__', '__float__', '__index__', '__len__', '__iter__'})
+
+def _dunders(c) -> list:
+    "The dunders a Python class (a heap type) defines itself, bar the ones that say nothing about comparisons."
+    if not c.__flags__ & (1 << 9): return []
+    return sorted(k for k, v in vars(c).items() if k[:2] == '__' == k[-2:] and k not in _BENIGN and not _generated(v) and not (k == '__hash__' and v is None))
+
+def _reachable(c) -> bool:
+    "Is `c` what its module holds under its name (a library's class, not one made on the fly)?"
+    obj = sys.modules.get(getattr(c, '__module__', None) or '')
+    for p in str(getattr(c, '__qualname__', '')).split('.'):
+        obj = getattr(obj, p, None) if obj is not None else None
+    return obj is c
+
 def type_info(t) -> dict:
-    "What the harness needs to judge a returned type: where it is defined, what it derives from, the dunders it defines itself."
-    dunders = sorted(k for k, v in vars(t).items() if k[:2] == '__' == k[-2:] and k not in _BENIGN and not _generated(v)
-                     and not (k == '__hash__' and v is None)) if t.__flags__ & (1 << 9) else []  # Python classes only (a heap type)
-    return dict(module=getattr(t, '__module__', '?'), qualname=getattr(t, '__qualname__', '?'), mro=[type_name(c) for c in t.__mro__], dunders=dunders)
+    "What the harness needs to judge a returned type: where it is defined, what it derives from, the dunders it and its bases define."
+    bases = [dict(module=getattr(c, '__module__', '?'), qualname=getattr(c, '__qualname__', '?'), name=type_name(c), reachable=_reachable(c),
+                  dunders=[d for d in _dunders(c) if d in _COMPARING]) for c in t.__mro__[1:-1]]
+    return dict(module=getattr(t, '__module__', '?'), qualname=getattr(t, '__qualname__', '?'), mro=[type_name(c) for c in t.__mro__],
+                dunders=_dunders(t), comparing=[d for d in _dunders(t) if d in _COMPARING], reachable=_reachable(t),
+                bases=[b for b in bases if b['dunders']])
 
 def equals_anything(obj) -> bool:
     "Does `obj` claim to equal a brand-new object (`unittest.mock.ANY`, an always-equal class)?"
@@ -462,12 +528,65 @@ def equals_anything(obj) -> bool:
     except Exception: return False
     return r is True or (type(r).__name__ == 'bool_' and bool(r))
 
+# -- what a function under test returned, kept for a clean-room replay
+OUTPUT_BYTES = 4 << 20  # what a run may record of its target's results (pickled); past that its calls are not replayable
+_SAFE = frozenset({('builtins', n) for n in ('list', 'tuple', 'dict', 'set', 'frozenset', 'int', 'float', 'complex', 'str', 'bytes', 'bytearray',
+                                             'bool', 'slice', 'range', 'object')} |
+                  {('collections', 'OrderedDict'), ('collections', 'defaultdict'), ('collections', 'deque'), ('copyreg', '_reconstructor'),
+                   ('copyreg', '__newobj__'), ('copyreg', '__newobj_ex__'), ('_codecs', 'encode'),
+                   ('numpy', 'ndarray'), ('numpy', 'dtype'), ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
+                   ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'), ('numpy', 'bool_'),
+                   ('torch._utils', '_rebuild_tensor_v2'), ('torch._utils', '_rebuild_parameter'), ('torch.storage', '_load_from_bytes'),
+                   ('torch', 'Size'), ('torch', 'device'), ('torch', 'dtype')})  # what results are rebuilt from: data, never code
+_NUMERIC = ('numpy', 'torch')
+
+def replay_safe(module:str, name:str) -> bool:
+    "May a pickled result name `module.name`: a data type, or what rebuilds one (never a function that runs code)?"
+    if (module, name) in _SAFE: return True
+    np, torch = _real('numpy'), _real('torch')
+    if module in ('numpy', 'numpy.dtypes') and np is not None:  # numpy's scalar types and dtype classes
+        obj = getattr(np if module == 'numpy' else getattr(np, 'dtypes', None), name, None)
+        return isinstance(obj, type) and (issubclass(obj, np.generic) or issubclass(obj, np.dtype))
+    if module == 'torch' and torch is not None: return name.endswith('Storage') and isinstance(getattr(torch, name, None), type)
+    return False
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, data:bytes, allow):
+        super().__init__(__import__('io').BytesIO(data)); self.allow = allow
+    def find_class(self, module, name):
+        if not self.allow(module, name): raise pickle.UnpicklingError(f"{module}.{name} is not data")
+        return super().find_class(module, name)
+
+def load_result(data:bytes, allow=replay_safe):
+    "A recorded result, rebuilt from data alone (`pickle.UnpicklingError` for anything that names code)."
+    return _Unpickler(data, allow).load()
+
+def dump_result(r, allow=replay_safe) -> bytes|None:
+    "`r` pickled, if it is data that `load_result` rebuilds (else None: a call that cannot be replayed)."
+    try:
+        data = pickle.dumps(r, 4)
+        load_result(data, allow)  # every name it holds is one the replay accepts
+        return data
+    except Exception: return None
+
+class ReplayMissing(Exception):
+    "A replayed call whose result the answer's run could not record (not data, or over the budget): the replay cannot judge that test."
+
+class ReplayLost(Exception):
+    "A replayed call of which the answer's run sent nothing: its record was kept from the harness."
+
+_LOST = object()
+
 # %% ../nbs/04_pytest_plugin.ipynb #e16ce262
 class Target:
     "One function under test, instrumented in place where its module defines it: its calls recorded for replay, its return types reported."
-    def __init__(self, file:str, qualname:str, caps:dict, channel, record:bool=True):
+    def __init__(self, file:str, qualname:str, caps:dict, channel, record:bool=True, classes=(), replay:dict|None=None):
         self.file, self.qualname, self.caps, self.channel, self.record = os.path.realpath(file), qualname, caps, channel, record
         self.calls, self.seen, self.module_names, self.done, self.current, self.kind = [], set(), set(), set(), None, None
+        self.classes, self.outputs = frozenset(classes), replay  # the original module's classes; replay: `{context: {call: result}}`
+        self.code_dir = os.getcwd() + os.sep
+        self.context, self.counts, self.spent = '<collect>', {}, 0  # which test phase is running, its calls so far, bytes of results sent
+        self.depth, self.main = 0, _thread.get_ident()  # calls running in the main thread; calls from other threads are not replayed
         base = os.path.basename(self.file)
         self.stem = os.path.basename(os.path.dirname(self.file)) if base == '__init__.py' else base[:-3]
 
@@ -495,32 +614,87 @@ class Target:
         inner = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
         inner.__kwdefaults__, inner.__qualname__ = fn.__kwdefaults__, fn.__qualname__
         if not hasattr(fn, '__wrapped__'): fn.__wrapped__ = inner  # what inspect.signature and getsource unwrap to: the original, as before
-        before, after = self._before, self._after
-        if fn.__code__.co_flags & inspect.CO_COROUTINE:
+        before, after, failed, replayed = self._before, self._after, self._failed, self._replayed
+        if self.outputs is not None:  # a clean-room replay: no code of the answer runs, the function gives back what the answer's gave
+            if fn.__code__.co_flags & inspect.CO_COROUTINE:
+                async def call(a, k): return replayed()
+            else:
+                def call(a, k): return replayed()
+        elif fn.__code__.co_flags & inspect.CO_COROUTINE:  # every call counts (calls may interleave in an event loop)
             async def call(a, k):
-                before(a, k)
-                r = await inner(*a, **k)
-                after(r)
+                i = before(a, k, False)
+                try: r = await inner(*a, **k)
+                except BaseException as e: failed(i, e, False); raise
+                after(i, r, False)
                 return r
-        else:
+        else:  # only the outermost calls count: the replay runs no code of the answer, so no call from within it
             def call(a, k):
-                before(a, k)
-                r = inner(*a, **k)
-                after(r)
+                i = before(a, k, True)
+                try: r = inner(*a, **k)
+                except BaseException as e: failed(i, e, True); raise
+                after(i, r, True)
                 return r
         name = f"_codebench_target_{id(fn):x}"
         vars(builtins)[name] = call
         fn.__code__ = self.caps['exempt'](fn, name)  # the hook's trampoline: it carries the target's file and lines, but is not the answer's code
         self.done.add(id(fn))
 
-    def _before(self, a, k):
-        if not self.record or len(self.calls) >= MAX_CALLS or self.current is None: return
+    def allow(self, module:str, name:str) -> bool:
+        "What a result of this function may name: data types, the original classes of its module, classes of the project's other modules."
+        if replay_safe(module, name): return True
+        if module in self.module_names: return name in self.classes
+        mod = sys.modules.get(module)
+        return str(getattr(mod, '__file__', '') or '').startswith(self.code_dir) and isinstance(getattr(mod, name, None), type)
+
+    def _index(self) -> int:
+        i = self.counts.get(self.context, 0)
+        self.counts[self.context] = i + 1
+        return i
+
+    def _replayed(self):
+        "The result the answer's function gave for this call (the same test phase, the same call number), rebuilt from data."
+        if _thread.get_ident() != self.main: raise ReplayMissing(f"a call of {self.qualname} from another thread: not recorded")
+        ctx, i = self.context, self._index()
+        rec = (self.outputs.get(ctx) or {}).get(str(i), _LOST)
+        if rec is _LOST: raise ReplayLost(f"call {i} of {self.qualname} in {ctx}")
+        if rec is None: raise ReplayMissing(f"no recorded result for call {i} of {self.qualname} in {ctx}")
+        raised = isinstance(rec, dict)
+        r = load_result(base64.b64decode(rec['raised'] if raised else rec), self.allow_raised if raised else self.allow)
+        if raised: raise r
+        return r
+
+    def _before(self, a, k, nest:bool):
+        "The call's number in its test phase (None: not one the replay sees, a call within a call or from another thread)."
+        if _thread.get_ident() != self.main: return None
+        if nest:
+            self.depth += 1
+            if self.depth > 1: return None
+        i = self._index()
+        if not self.record or len(self.calls) >= MAX_CALLS or self.current is None: return i
         if self.kind is classmethod: a = a[1:]  # replayed through the class, which passes itself
         try: data = pickle.dumps((a, k), 4)
-        except Exception: self.record = False; return  # arguments that cannot be copied: no replay
+        except Exception: self.record = False; return i  # arguments that cannot be copied: no replay
         if len(data) <= MAX_CALL_BYTES: self.calls.append((self.current, data))
+        return i
 
-    def _after(self, r):
+    def _send(self, i, data, raised=False):
+        if data is not None and self.spent + len(data) <= OUTPUT_BYTES:
+            self.spent += len(data)
+            self.channel.send('output', qualname=self.qualname, ctx=self.context, i=i, data=base64.b64encode(data).decode(), raised=raised)
+        else: self.channel.send('output', qualname=self.qualname, ctx=self.context, i=i, data=None)  # not replayable: the replay will not judge it
+
+    def _failed(self, i, e, nest:bool):
+        if nest and _thread.get_ident() == self.main: self.depth -= 1
+        if i is not None: self._send(i, dump_result(e, self.allow_raised) if self.spent < OUTPUT_BYTES else None, True)
+
+    def allow_raised(self, module:str, name:str) -> bool:
+        "What an exception the function raised may name: builtin exceptions, and what a result may name."
+        return module == 'builtins' and isinstance(getattr(builtins, name, None), type) and issubclass(getattr(builtins, name), BaseException) \
+            or self.allow(module, name)
+
+    def _after(self, i, r, nest:bool):
+        if nest and _thread.get_ident() == self.main: self.depth -= 1
+        if i is not None: self._send(i, dump_result(r, self.allow) if self.spent < OUTPUT_BYTES else None)
         try: ts = returned_types(r)
         except Exception: return
         new = [t for t in ts if t not in self.seen]
@@ -743,12 +917,23 @@ class Recorder:
         if outcome == 'passed' and report.when != 'call': return  # implied: only a phase that did not pass, or the call, says something
         self.channel.send('test', id=report.nodeid, when=report.when, outcome=outcome, msg='' if outcome == 'passed' else _message(report))
 
+    def _phase(self, item, when):
+        "Tell the targets which test phase runs: their calls are recorded (and replayed) per phase and number."
+        for t in (self.targets.all if self.targets else ()):
+            t.context = f"{item.nodeid}|{when}" if when else '<between>'
+            t.current = getattr(getattr(item, 'module', None), '__name__', None) if when == 'call' else None
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item):
+        self._phase(item, 'setup'); yield; self._phase(item, None)
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item):
-        cur = getattr(getattr(item, 'module', None), '__name__', None)
-        for t in (self.targets.all if self.targets else ()): t.current = cur
-        yield
-        for t in (self.targets.all if self.targets else ()): t.current = None
+        self._phase(item, 'call'); yield; self._phase(item, None)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item):
+        self._phase(item, 'teardown'); yield; self._phase(item, None)
 
     # -- canaries, added after every other test
     @pytest.hookimpl(trylast=True)
@@ -856,7 +1041,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
         token, _, spec = raw.decode('utf-8', 'replace').partition('\n')
         spec = json.loads(spec) if spec.strip() else {}
         os.set_inheritable(int(fd), False)
-        caps = audit_hook(spec.get('answer', ()), int(fd), token.strip(), globals())  # from here on only the hook knows the token
+        caps = audit_hook(spec.get('answer', ()), int(fd), token.strip(), globals(), spec.get('tests', ()))  # from here on only the hook knows the token
         del raw, token
         channel = Channel()
         guard = SERVER_GUARD or Guard()
@@ -865,7 +1050,11 @@ def pytest_load_initial_conftests(early_config, parser, args):
         sys.meta_path.insert(0, _Finder(guard, note=caps['note']))
         targets = None
         if spec.get('targets'):
-            targets = Targets([Target(t['file'], t['qualname'], caps, channel, spec.get('record', True)) for t in spec['targets']])
+            replay = {}
+            if spec.get('replay'):  # a clean-room replay run: the recorded results, in a file of the run (no code of the answer runs here)
+                with open(spec['replay'], encoding='utf-8') as f: replay = json.load(f)
+            targets = Targets([Target(t['file'], t['qualname'], caps, channel, spec.get('record', True), t.get('module_classes', ()),
+                                      replay.get(t['qualname'], {}) if spec.get('replay') else None) for t in spec['targets']])
             sys.meta_path.insert(0, _Finder(targets=targets))
         channel.send('start', pid=os.getpid())
         early_config.stash[_STATE] = (channel, spec, guard, targets)

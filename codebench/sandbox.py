@@ -248,7 +248,7 @@ def make_workspace(
         for fn in fnames:
             src, dst, key = Path(here)/fn, dest/rel/fn, str(rel/fn)
             if key in files or src.is_symlink(): continue
-            if link:
+            if link and not src.stat().st_mode & 0o022:  # a file others may write is copied: the run's uid could write through a link
                 try: os.link(src, dst); continue
                 except OSError: pass
             shutil.copy2(src, dst)
@@ -360,6 +360,7 @@ class TestRun:
     harness_error: str = ''  # why the run never reached pytest: the harness's failure, not the code's
     tampered: list = field(default_factory=list)  # what the verdicts rest on, rebound (and not restored) by the end of the session
     changed_tests: list = field(default_factory=list)  # test files (and their neighbours) modified during the run
+    replay: object = None  # a run that passed: its clean-room replay (a `TestRun` of the tests, without its code, on the results it returned)
     stream: dict = field(default_factory=dict)  # everything else the plugin reported (`read_stream`): audit events, canaries, returned types...
     duration: float = 0.0
     log_tail: str = ''
@@ -415,7 +416,7 @@ def _clean(x):
 
 def read_stream(text:str, token:str) -> dict:
     "What a run's plugin streamed: outcomes per test (worst phase wins), messages, everything else it reported, and `anomalies`: lines without the run's token, records sent twice."
-    out = dict(tests={}, messages={}, audit=[], returns={}, targets=[], canary_checks={}, anomalies=[], seen=set())
+    out = dict(tests={}, messages={}, audit=[], returns={}, targets=[], canary_checks={}, outputs={}, anomalies=[], seen=set())
     phases = set()
     for line in text.splitlines():
         if not line.strip() or line == '{"k": "flooded"}': continue
@@ -440,6 +441,8 @@ def read_stream(text:str, token:str) -> dict:
         elif k == 'returns': out['returns'].update(r.get('types') or {})
         elif k == 'target': out['targets'].append(r)
         elif k == 'canary': out['canary_checks'][r.get('id', '')] = r.get('passed', [])
+        elif k == 'output': out['outputs'].setdefault(str(r.get('qualname')), {}).setdefault(str(r.get('ctx')), {})[str(r.get('i'))] = \
+                {'raised': r.get('data')} if r.get('raised') and r.get('data') is not None else r.get('data')
         else: out['anomalies'].append(f"an unknown record {k!r}")
     if '\n{"k": "flooded"}' in text: out['anomalies'].append('the run wrote more into its channel than a run can (flooded)')
     if 'start' not in out['seen'] and out['seen']: out['anomalies'].append('records before the first one')
