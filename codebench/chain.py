@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from .core import demo_root, file_part, model_slug, read_jsonl, run_examples, run_name
+from .core import corpus_path, demo_root, examples_dir, file_part, model_slug, read_jsonl, run_examples, run_name
 from .pages import CSS, INDEX, REPORTS, run_isolations, sandbox_note, write_task_pages
 from .parse import framework_dirs
 
@@ -313,9 +313,9 @@ def run_chain(
         say(f"{fw}:")
         d, ex = reports/fw, f"{runs}/{fw}/*"
         ok = stage('01_parse.ipynb', d/'01_parse.ipynb', dict(root=root and bench, framework=fw, example=example, out=runs), fw,
-                   [bench/fw/'test_examples', f"{ex}/tasks.jsonl"]) and \
+                   [examples_dir(bench/fw), f"{ex}/tasks.jsonl"]) and \
              stage('02_prompts.ipynb', d/'02_prompts.ipynb', dict(runs=runs, framework=fw, example=example, rag=rag, top_k=top_k), fw,
-                   [f"{ex}/tasks.jsonl", f"{ex}/prompts*.jsonl"] + ([bench/fw/'knowledge_corpus'] if rag else []))
+                   [f"{ex}/tasks.jsonl", f"{ex}/prompts*.jsonl"] + ([corpus_path(bench/fw)] if rag else []))
         if not ok: continue
         for m, slug in zip(models, slugs):
             spec, cond = _split_run(m)

@@ -266,10 +266,10 @@ def cmd_evaluate(args) -> int:
     """Splice each completion into a private copy of its project and run the project's tests in a sandbox, with the framework's
     own interpreter. The gold code runs first and defines each task's test census; broken tasks are reported by name and cause.
     Results are appended as they finish; a rerun resumes."""
-    from codebench.envs import EnvMap
+    from codebench.envs import env_map
     from codebench.evaluate import evaluate
     from codebench.koco import export_koco_results
-    envs = EnvMap(args.env, runs=args.runs)
+    envs = env_map(args.env, runs=args.runs)  # one map for every model: each warning once
     _check_env(args.env, (fw for fw, ex, d in run_examples(args.runs) if not args.framework or fw == args.framework))
     for model in args.model:
         out = evaluate(args.runs, model, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox, framework=args.framework,
@@ -297,12 +297,11 @@ def _validate_args(sp, s):
 def cmd_validate(args) -> int:
     """For every task: run the gold code (census), a raise-NotImplementedError stub (must fail) and seeded AST mutants of the gold
     (mutation score = share killed). Weak tasks are listed by name; exit status 1 when a task is broken or a stub passes."""
-    from codebench.envs import EnvMap
     from codebench.validate import validate_benchmark
     _check_env(args.env, _frameworks(args.root, args.framework))
     df = validate_benchmark(args.root, args.out, framework=args.framework, example=args.example, n_mutants=args.mutants, seed=args.seed,
                             weak_below=args.weak_below, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox,
-                            warm=args.warm, envs=EnvMap(args.env, runs=args.out, root=args.root), fresh_census=args.fresh_census)
+                            warm=args.warm, envs=args.env, fresh_census=args.fresh_census)
     print(_table(df[['task_id', 'gold', 'census_tests', 'stub', 'killed', 'mutants', 'mutation_score']].round(2)))
     weak = df[df.weak]
     for r in weak.itertuples():

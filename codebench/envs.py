@@ -24,7 +24,7 @@ except ModuleNotFoundError: import tomli as tomllib  # Python 3.10
 
 # %% auto #0
 __all__ = ['RECIPES', 'Recipe', 'recipes_for', 'recipe_for', 'envs_home', 'env_python', 'BuiltEnv', 'load_built', 'built_envs',
-           'build_env', 'parse_env_options', 'read_env_config', 'EnvMap']
+           'build_env', 'parse_env_options', 'read_env_config', 'EnvMap', 'env_map']
 
 # %% ../nbs/05a_envs.ipynb #c1e822bb
 @dataclass(frozen=True)
@@ -232,3 +232,14 @@ class EnvMap:
         try: return probe_python(self.python_for(framework, example))
         except EnvError as e:
             raise EnvError(f"{framework}/{example}: {e} (named by {self.choice(framework, example)[1]})") from None
+
+# %% ../nbs/05a_envs.ipynb #d6c484f1
+def env_map(
+    env=None,  # an `EnvMap` (returned as it is), or `--env` values: a list of them, one comma-separated string, or None
+    runs=None,  # run directory (its codebench.toml)
+    root=None,  # benchmark root (its codebench.toml)
+    **kwargs,  # the rest of `EnvMap`'s arguments: environ, home, recipes
+) -> EnvMap:
+    "The tests' interpreters from whatever the caller holds: `--env` values, or an `EnvMap` made before."
+    if isinstance(env, EnvMap): return env
+    return EnvMap([env] if isinstance(env, str) else env, runs=runs, root=root, **kwargs)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import VERDICTS, Result, read_jsonl, run_examples
+from .core import HARNESS_FAULTS, SCORED_VERDICTS, UNUSABLE_VERDICTS, VERDICTS, Result, read_jsonl, run_examples
 
 # %% auto #0
 __all__ = ['EXTRACTION', 'COVERS', 'pass_at_k', 'extraction_reason', 'extraction_counts', 'task_counts', 'pass_at_ks',
@@ -31,7 +31,7 @@ def pass_at_k(
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
 
 # %% ../nbs/08_metrics.ipynb #6f2b3c4d
-EXTRACTION = ('no-code', 'syntax-error', 'wrong-name', 'splice-failed')
+EXTRACTION = UNUSABLE_VERDICTS  # the verdicts of answers that never reached the tests (declared in `codebench.core`)
 
 def extraction_reason(
     verdict:str,
@@ -57,10 +57,10 @@ def extraction_counts(results:list) -> dict:
 
 # %% ../nbs/08_metrics.ipynb #bb203c21
 def task_counts(results:list) -> pd.DataFrame:
-    "One row per task: samples `n`, passes `c`, mean pass ratio, verdict counts; `error` results (the harness's) are left out."
+    "One row per task: samples `n`, passes `c`, mean pass ratio, verdict counts; results that are not scored (`error`: the harness's faults) are left out."
     rows = defaultdict(lambda: dict(n=0, c=0, ratio=0.0))
     for r in results:
-        if r.verdict == 'error': continue
+        if r.verdict not in SCORED_VERDICTS: continue
         row = rows[r.task_id]
         row['n'] += 1; row['c'] += r.verdict == 'pass'; row['ratio'] += r.pass_ratio
         row[r.verdict] = row.get(r.verdict, 0) + 1
@@ -116,7 +116,7 @@ def write_metrics(
     head = ok if include_weak else ok - weak
     counts = task_counts([r for r in results if r.task_id in head])
     m = summarize(counts, {t.task_id: census[t.task_id].reason for t in tasks if t.task_id not in ok})
-    errors = [r for r in results if r.task_id in ok and r.verdict == 'error']
+    errors = [r for r in results if r.task_id in ok and r.verdict in HARNESS_FAULTS]
     cen = [census[t.task_id] for t in tasks]
     wk = summarize(task_counts([r for r in results if r.task_id in weak]))
     m.update(covers=COVERS[include_weak],
@@ -205,7 +205,7 @@ def extraction_table(
             model = res.parent.name
             if model.startswith('_') or (models and model not in models): continue
             for r in read_jsonl(res, Result):
-                if r.task_id not in ok or r.verdict == 'error': continue
+                if r.task_id not in ok or r.verdict not in SCORED_VERDICTS: continue
                 totals[model] += 1
                 why = extraction_reason(r.verdict, r.detail)
                 if why: rows.append(dict(model=model, verdict=r.verdict, reason=why))
