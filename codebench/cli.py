@@ -603,7 +603,18 @@ def _env_args(sp, s):
     sp.add_argument('--force', action='store_true', help='rebuild even if it exists')
     sp.add_argument('--python', help='interpreter that creates the venv (default: the one running codebench)')
     sp.add_argument('--requirements', metavar='FILE', help="a requirements file that replaces the recipe's packages (or builds a framework that has no recipe)")
+    sp.add_argument('--torch', help="replaces the recipe's torch step, e.g. 'torch==2.6.0' for a CUDA build on a GPU machine ('' for none)")
+    sp.add_argument('--installer', choices=['auto', 'uv', 'pip'], default=os.environ.get('CODEBENCH_INSTALLER', 'auto'),
+                    help='uv (a shared cache, hard links into each venv), pip, or auto: uv where installed, else pip (env CODEBENCH_INSTALLER)')
+    sp.add_argument('--benchmark', '-b', default=s.data_dir,
+                    help="benchmark root: after building, import there what the served examples' tests and code import, and report "
+                         "what fails (env DATA_DIR; skipped where the benchmark lacks the framework)")
     sp.add_argument('--home', default=None, help='where environments live (env CODEBENCH_ENVS)')
+
+def _imports_cell(b) -> str:
+    i = b.imports
+    if not i: return ''
+    return f"{len(i['ok'])} ok, {len(i['absent'])} absent" + (f", {len(i['broken'])} FAIL" if i['broken'] else '')
 
 def _own_recipe(framework:str, example:str|None):
     "A recipe for a framework that has none: the packages come from `--requirements`."
@@ -615,14 +626,18 @@ def _own_recipe(framework:str, example:str|None):
 @command('env', "build and list the tests' environments (one per framework or example)", _env_args)
 def cmd_env(args) -> int:
     """build: create a virtual environment per recipe of FRAMEWORK (or only EXAMPLE's) under $CODEBENCH_ENVS (default
-    ~/.cache/codebench/envs): the CPU build of torch first, then the recipe's packages, then `pip check`; an environment built
-    from the same recipe is reused. list: the recipes and what is built. show: a recipe. Evaluate with `--env auto` to use them.
-    For GPU-only stacks, run codebench inside the benchmark authors' Docker image and point --env at its interpreter."""
+    ~/.cache/codebench/envs) with uv (pip where uv is missing): the CPU build of torch first, then the recipe's packages, then
+    `pip check`, then (with --benchmark) an import of every module the served examples' tests and code import; an environment
+    built from the same recipe is reused. list: the recipes and what is built. show: a recipe and its environment's checks.
+    Evaluate with `--env auto` to use them. For GPU-only stacks, run codebench inside the benchmark authors' Docker image and
+    point --env at its interpreter."""
     from codebench.envs import RECIPES, build_env, built_envs, envs_home, recipe_for, recipes_for
+    built = {b.name: b for b in built_envs(args.home)}
     if args.action == 'list':
-        built = {b.name: b for b in built_envs(args.home)}
         rows = [dict(framework=r.framework, examples=', '.join(r.examples) or '(default)', env=r.name,
-                     built='yes' if r.name in built else 'no', pip_check=built[r.name].pip_check[:40] if r.name in built else '',
+                     built='yes' if r.name in built else 'no', installer=built[r.name].installer or 'pip' if r.name in built else '',
+                     pip_check=built[r.name].pip_check[:40] if r.name in built else '',
+                     imports=_imports_cell(built[r.name]) if r.name in built else '',
                      python=built[r.name].python if r.name in built else '') for r in RECIPES]
         print(_table(rows))
         print(f"\nenvironments live in {Path(args.home or envs_home())}")
@@ -639,13 +654,21 @@ def cmd_env(args) -> int:
         for r in recipes:
             print(f"{r.name}: {r.framework} {'/'.join(r.examples) or '(default)'}\n  torch: {r.torch or '-'}\n  packages: {' '.join(r.packages)}"
                   + (f"\n  then: {'; '.join(r.after)}" if r.after else '') + (f"\n  note: {r.note}" if r.note else ''))
+            if b := built.get(r.name):
+                print(f"  built: {b.python} with {b.installer or 'pip'} in {b.seconds} s; pip check: {b.pip_check}")
+                if b.imports: print(f"  imports ({', '.join(b.imports['examples'])}): {_imports_cell(b)}; not installed: "
+                                    f"{', '.join(b.imports['absent']) or '-'}"
+                                    + ''.join(f"\n    FAILS {m}: {e}" for m, e in b.imports['broken'].items()))
         return 0
     rows = []
     for r in recipes:
-        b = build_env(r, args.home, force=args.force, python=args.python, requirements=args.requirements, progress=True)
-        rows.append(dict(env=b.name, python=b.python, pip_check=b.pip_check if b.pip_check == 'ok' else 'CONFLICTS (see log)',
-                         seconds=b.seconds, reused=b.reused))
+        b = build_env(r, args.home, force=args.force, python=args.python, requirements=args.requirements, progress=True,
+                      installer=args.installer, torch=args.torch, check=args.benchmark)
+        rows.append(dict(env=b.name, installer=b.installer or 'pip', pip_check=b.pip_check if b.pip_check == 'ok' else 'CONFLICTS (see log)',
+                         imports=_imports_cell(b) or '-', seconds=b.seconds, reused=b.reused, python=b.python))
         if b.pip_check != 'ok': print(f"{b.name}: pip check reports conflicts:\n{b.pip_check}", file=sys.stderr)
+        if b.imports.get('broken'): print(f"{b.name}: installed but failing to import: "
+                                          + '; '.join(f"{m} ({e})" for m, e in b.imports['broken'].items()), file=sys.stderr)
     print(_table(rows))
     own = recipes[0].note == 'built from --requirements'
     print(f"\nuse it with --env {args.framework}={rows[0]['python']}" if own else f"\nuse them with --env auto (or --env {args.framework}=<python>)")

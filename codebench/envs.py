@@ -12,6 +12,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -23,8 +24,10 @@ try: import tomllib
 except ModuleNotFoundError: import tomli as tomllib  # Python 3.10
 
 # %% auto #0
-__all__ = ['RECIPES', 'Recipe', 'recipes_for', 'recipe_for', 'envs_home', 'env_python', 'BuiltEnv', 'load_built', 'built_envs',
-           'build_env', 'parse_env_options', 'read_env_config', 'EnvMap', 'env_map']
+__all__ = ['SEED', 'VISION_TORCH', 'RECIPES', 'QUIET_ENV', 'Recipe', 'recipes_for', 'recipe_for', 'envs_home', 'env_python',
+           'BuiltEnv', 'load_built', 'built_envs', 'pip_sources', 'uv_source_args', 'find_uv', 'uv_cache_env',
+           'share_bytecode', 'build_env', 'check_imports', 'recipe_modules', 'check_env_imports', 'parse_env_options',
+           'read_env_config', 'EnvMap', 'env_map']
 
 # %% ../nbs/05a_envs.ipynb #c1e822bb
 @dataclass(frozen=True)
@@ -33,21 +36,24 @@ class Recipe:
     name: str  # the environment's name (its directory under `envs_home()`)
     framework: str  # the framework whose tests it runs
     examples: tuple = ()  # only these examples; () for the framework's default environment
-    torch: str = 'torch==2.13.0'  # installed first, alone: the CPU build ('' for none)
+    torch: str = 'torch==2.13.0'  # installed first, with the venv's seed: the CPU build ('' for none)
     packages: tuple = ()  # then these, in one `pip install`
     after: tuple = ()  # then these pip commands, in order (e.g. 'install mcp<2', 'uninstall -y morphcloud')
     note: str = ''  # what it leaves out, and why
 
 _R1 = ('transformers==4.49.0', 'trl==0.16.0', 'accelerate', 'datasets', 'peft', 'math-verify==0.5.2', 'latex2sympy2_extended>=1.0.6',
        'babel', 'e2b-code-interpreter', 'morphcloud', 'qwen-vl-utils', 'pytest', 'python-dotenv', 'pillow', 'Levenshtein', 'json_repair')
-_R1_VISION = ('torch==2.14.1 torchvision==0.29.1', ('matplotlib', 'pycocotools', 'openai'))
+SEED = ('pip', 'setuptools<81')  # what `python -m venv` seeds; setuptools 81 dropped pkg_resources, which verl/PACS imports
+VISION_TORCH = 'torch==2.14.1 torchvision==0.29.1'  # the torchvision that imports here: the CUDA build pair, run on the CPU
+_R1_VISION = (VISION_TORCH, ('matplotlib', 'pycocotools', 'openai'))
 
 RECIPES = (
-    Recipe('verl', 'verl', packages=(
+    Recipe('verl', 'verl', torch=VISION_TORCH, packages=(
         'transformers==4.52.4', 'tensordict>=0.8.0,<=0.9.1,!=0.9.0', 'accelerate', 'datasets', 'peft', 'pyarrow', 'pandas', 'codetiming',
         'hydra-core', 'omegaconf', 'pylatexenc', 'dill', 'pybind11', 'blobfile', 'pytest', 'trl', 'math_verify', 'Levenshtein',
         'json_repair', 'mathruler', 'qwen-vl-utils', 'scikit-learn', 'torchdata', 'ray[default]', 'liger-kernel'),
-        note='numpy is not pinned below 2 (pyarrow, which datasets needs, then fails to import); no flash-attn, vllm or sglang'),
+        note='torchvision because qwen-vl-utils imports it without declaring it (ARES, DAPO, PACS, prime); numpy is not pinned below 2 '
+             '(pyarrow, which datasets needs, then fails to import); no flash-attn, vllm or sglang'),
     Recipe('smolagents', 'smolagents', packages=(
         'smolagents[litellm,mcp,toolkit]', 'transformers', 'peft', 'accelerate', 'datasets<4', 'langchain<1', 'langchain-community<1',
         'langchain-core<1', 'langchain-text-splitters<1', 'langchain-chroma<1', 'langchain-huggingface<1', 'rank_bm25', 'pytest',
@@ -56,7 +62,8 @@ RECIPES = (
     Recipe('raganything', 'raganything', packages=(
         'raganything[all]', 'pytest', 'pytest-asyncio', 'faiss-cpu', 'sentence-transformers', 'google-cloud-storage', 'langchain-core',
         'langchain-community', 'langchain-text-splitters', 'langchain-chroma', 'mcp', 'python-frontmatter')),
-    Recipe('open-r1', 'open-r1', packages=_R1, note='AlphaDrive and CANOE'),
+    Recipe('open-r1', 'open-r1', torch=VISION_TORCH, packages=_R1,
+           note='AlphaDrive and CANOE; torchvision because qwen-vl-utils imports it without declaring it'),
     Recipe('open-r1-diffucoder', 'open-r1', ('ml-diffucoder',), packages=(
         'transformers==4.52.4', 'trl==0.18.2', 'accelerate', 'datasets', 'peft', 'math-verify==0.5.2', 'latex2sympy2_extended>=1.0.6',
         'e2b-code-interpreter', 'python-dotenv', 'jieba', 'pytest', 'Levenshtein', 'json_repair', 'wandb'),
@@ -95,10 +102,12 @@ class BuiltEnv:
     examples: list
     python: str  # the interpreter
     recipe: dict  # the recipe it was built from
-    pip_check: str = ''  # 'ok', or what `pip check` reported
+    pip_check: str = ''  # 'ok', or what `pip check` (`uv pip check`) reported
     seconds: float = 0.0
     log: str = ''
     reused: bool = False
+    installer: str = ''  # 'uv <version>' or 'pip'
+    imports: dict = field(default_factory=dict)  # the last `check_imports` of the examples it serves (see below)
 
 def load_built(d:Path) -> BuiltEnv|None:
     "The manifest of a built environment directory, or None."
@@ -111,13 +120,111 @@ def built_envs(home=None) -> list:
     home = Path(home or envs_home())
     return [b for d in sorted(home.iterdir()) if d.is_dir() and (b := load_built(d))] if home.is_dir() else []
 
-# %% ../nbs/05a_envs.ipynb #77f36818
-def _pip(py:Path, args:list, log) -> None:
-    cmd = [str(py), '-m', 'pip', '--disable-pip-version-check', *args]
-    log.write(f"\n$ {shlex.join(cmd)}\n"); log.flush()
-    r = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
-    if r.returncode: raise EnvError(f"`pip {' '.join(args)}` failed (exit {r.returncode}); see {log.name}")
+# %% ../nbs/05a_envs.ipynb #76782ece
+_PIP_KEYS = ('index-url', 'extra-index-url', 'find-links', 'no-index', 'constraint', 'cert', 'trusted-host', 'timeout', 'default-timeout')
+_PIP_SCOPES = {'global': 1, 'install': 2, ':env:': 3}  # PIP_* variables beat the [install] section, which beats [global]
 
+def pip_sources(python=None) -> dict:
+    "Where pip finds packages, as `python -m pip config list` reports it (config files and `PIP_*` variables); {} without pip."
+    try: r = subprocess.run([str(python or sys.executable), '-m', 'pip', 'config', 'list'], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired): return {}
+    out, rank = {}, {}
+    for line in r.stdout.splitlines() if r.returncode == 0 else []:
+        m = re.match(r"^(:env:|[\w-]+)\.([\w-]+)='(.*)'$", line.strip())
+        if m and m[2] in _PIP_KEYS and _PIP_SCOPES.get(m[1], 0) >= rank.get(m[2], 1):
+            out[m[2]], rank[m[2]] = m[3], _PIP_SCOPES[m[1]]
+    return out
+
+def uv_source_args(src:dict) -> tuple:
+    "`(options, constraints, environment)` that make uv search pip's sources as pip does: every index, best version wins."
+    opts = ['--index-strategy', 'unsafe-best-match']
+    if src.get('no-index', '').lower() in ('1', 'true', 'yes', 'on'): opts.append('--no-index')
+    if src.get('index-url'): opts += ['--index-url', src['index-url']]
+    for key, flag in (('extra-index-url', '--extra-index-url'), ('find-links', '--find-links'), ('trusted-host', '--allow-insecure-host')):
+        for v in src.get(key, '').split(): opts += [flag, v]
+    cons = [a for c in src.get('constraint', '').split() for a in ('-c', c)]
+    env = {'SSL_CERT_FILE': src['cert']} if src.get('cert') and 'SSL_CERT_FILE' not in os.environ else {}
+    if t := src.get('timeout') or src.get('default-timeout'): env['UV_HTTP_TIMEOUT'] = t
+    return opts, cons, env
+
+def find_uv(path:str|None=None) -> str|None:
+    "The `uv` binary: on `path` (default: PATH, then beside the interpreter running codebench, where `pip install uv` puts it), or None."
+    if path is None: path = os.pathsep.join([os.environ.get('PATH', ''), str(Path(sys.executable).parent)])
+    return shutil.which('uv', path=path)
+
+def _device(p:Path) -> int:
+    p = Path(p).absolute()
+    while not p.exists(): p = p.parent
+    return p.stat().st_dev
+
+def uv_cache_env(uv:str, home:Path) -> dict:
+    "uv's cache on the file system of `home`, so that environments are hard links into it: uv's own unless that lies elsewhere."
+    if os.environ.get('UV_CACHE_DIR'): return {}
+    r = subprocess.run([uv, 'cache', 'dir'], capture_output=True, text=True, timeout=60)
+    own = r.stdout.strip() if r.returncode == 0 else ''
+    return {} if own and _device(Path(own)) == _device(home) else {'UV_CACHE_DIR': str(Path(home)/'.uv-cache')}
+
+# %% ../nbs/05a_envs.ipynb #8c416e5d
+_SITE = "import sys, sysconfig; print(sysconfig.get_paths()['purelib']); print(sys.implementation.cache_tag)"
+
+def share_bytecode(
+    python,  # the environment's interpreter
+    store,  # a folder on the environments' file system that keeps one compiled copy of each shared source file
+) -> dict:
+    "Compile the environment's site-packages as pip does, reusing the bytecode other environments compiled for the same files."
+    site, tag = subprocess.run([str(python), '-c', _SITE], capture_output=True, text=True, check=True).stdout.split()
+    store = Path(store)/tag; store.mkdir(parents=True, exist_ok=True)
+    linked, todo, keys = 0, [], {}
+    for here, dirs, files in os.walk(site):
+        dirs[:] = [d for d in dirs if d != '__pycache__']
+        for f in files:
+            if not f.endswith('.py'): continue
+            src = Path(here)/f; pyc = Path(here)/'__pycache__'/f"{f[:-3]}.{tag}.pyc"
+            if pyc.exists(): continue
+            st = src.stat()
+            if st.st_nlink < 2: todo.append(src); continue  # a file of its own (not a link into uv's cache)
+            key = store/f"{st.st_dev}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}.pyc"
+            try: pyc.parent.mkdir(exist_ok=True); os.link(key, pyc); linked += 1
+            except FileNotFoundError: todo.append(src); keys[src] = key
+    if todo:
+        subprocess.run([str(python), '-m', 'compileall', '-q', '-q', '-j', '0', '-i', '-'], input='\n'.join(map(str, todo)), text=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for src, key in keys.items():
+        pyc = src.parent/'__pycache__'/f"{src.stem}.{tag}.pyc"
+        try: os.link(pyc, key)
+        except (FileNotFoundError, FileExistsError): pass  # did not compile (Python 2 syntax), or another build stored it first
+    return dict(linked=linked, compiled=len(todo))
+
+# %% ../nbs/05a_envs.ipynb #048b5bf3
+def _run(cmd:list, log, env:dict|None=None, what:str='') -> None:
+    log.write(f"\n$ {shlex.join(map(str, cmd))}\n"); log.flush()
+    r = subprocess.run(list(map(str, cmd)), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    if r.returncode: raise EnvError(f"`{what or shlex.join(map(str, cmd[:4]))}` failed (exit {r.returncode}); see {log.name}")
+
+def _names(spec:str) -> list:
+    "Distribution names of a space-separated requirement list."
+    return [m[0] for s in spec.split() if (m := re.match(r'[A-Za-z0-9][\w.-]*', s))]
+
+_VERSIONS = "import json, sys, importlib.metadata as m; print(json.dumps({n: m.version(n) for n in sys.argv[1:]}))"
+
+def _installer(installer:str, home:Path, base:str) -> dict:
+    "How to make a venv and run pip commands in it: uv (`--link-mode hardlink` into a shared cache) or pip itself."
+    uv = find_uv() if installer in ('auto', 'uv') else None
+    if installer == 'uv' and not uv: raise EnvError('uv is not installed: `pip install uv`, or build with pip (--installer pip)')
+    if installer not in ('auto', 'uv', 'pip'): raise ValueError(f"installer {installer!r}: expected auto, uv or pip")
+    if not uv: return dict(name='pip', env={}, venv=[base, '-m', 'venv'], seed=(),
+                           pip=lambda py, args: [py, '-m', 'pip', '--disable-pip-version-check', *args], check=lambda py: [py, '-m', 'pip', 'check'])
+    version = subprocess.run([uv, '--version'], capture_output=True, text=True).stdout.split()[1:2]
+    opts, cons, env = uv_source_args(pip_sources())
+    env = {'UV_LINK_MODE': os.environ.get('UV_LINK_MODE', 'hardlink'), 'UV_PYTHON_DOWNLOADS': 'never', **env, **uv_cache_env(uv, home)}
+    def pip(py, args):
+        verb, rest = args[0], [a for a in args[1:] if a not in ('-q', '-y', '--yes')]
+        extra = [*opts, *cons] if verb == 'install' else []  # no --compile-bytecode: `share_bytecode` compiles once for all envs
+        return [uv, 'pip', verb, '--python', py, *extra, *rest]
+    return dict(name=' '.join(['uv', *version]), env=env, venv=[uv, 'venv', '--python', base], seed=SEED, pip=pip,
+                check=lambda py: [uv, 'pip', 'check', '--python', py])
+
+# %% ../nbs/05a_envs.ipynb #77f36818
 def build_env(
     recipe:Recipe,
     home=None,  # default: `envs_home()`
@@ -125,35 +232,123 @@ def build_env(
     python:str|None=None,  # interpreter that creates the venv (default: the one running codebench)
     requirements=None,  # a requirements file that replaces the recipe's packages
     progress:bool=True,
+    installer:str='auto',  # 'uv', 'pip', or 'auto': uv where it is installed, else pip
+    torch:str|None=None,  # replaces the recipe's torch step ('' for none)
+    check=None,  # a benchmark root: then import what the served examples' tests and code import (`check_env_imports`)
 ) -> BuiltEnv:
-    "Create (or reuse) the virtual environment of `recipe`; `EnvError` if pip fails."
+    "Create (or reuse) the virtual environment of `recipe`; `EnvError` if an install step fails."
     home = Path(home or envs_home()); home.mkdir(parents=True, exist_ok=True)
     d, log_path = home/recipe.name, home/f"{recipe.name}.log"
     want = json.loads(json.dumps(asdict(recipe)))  # as stored: lists, not tuples
     if requirements: want['packages'] = [l.strip() for l in Path(requirements).read_text().splitlines() if l.strip() and not l.lstrip().startswith('#')]
-    old = load_built(d)
-    if old and old.recipe == want and not force and env_python(d).exists(): old.reused = True; return old
-    if d.exists(): shutil.rmtree(d)
+    if torch is not None: want['torch'] = torch
     say = print if progress else (lambda *a, **k: None)
-    say(f"building {recipe.name} in {d} (log: {log_path})", flush=True)
+    old = load_built(d)
+    if old and old.recipe == want and not force and env_python(d).exists():
+        old.reused = True
+        return check_env_imports(old, check, recipe, progress=progress) if check else old
+    if d.exists(): shutil.rmtree(d)
+    base = python or getattr(sys, '_base_executable', None) or sys.executable
+    inst = _installer(installer, home, base)
+    say(f"building {recipe.name} with {inst['name']} in {d} (log: {log_path})", flush=True)
     t0 = time.perf_counter()
     with open(log_path, 'w', encoding='utf-8') as log:
-        base = python or getattr(sys, '_base_executable', None) or sys.executable
-        log.write(f"$ {base} -m venv {d}\n"); log.flush()
-        r = subprocess.run([base, '-m', 'venv', str(d)], stdout=log, stderr=subprocess.STDOUT)
-        if r.returncode: raise EnvError(f"could not create a venv with {base}; see {log_path}")
-        py = env_python(d)
-        steps = ([['install', '-q', *recipe.torch.split()]] if recipe.torch else []) + [['install', '-q', *want['packages']]] + \
-                [shlex.split(a) for a in recipe.after]
+        _run([*inst['venv'], d], log, inst['env'], f"{inst['venv'][0]} venv")
+        py, guard = env_python(d), d/'codebench-constraints.txt'
+        first = [*inst['seed'], *want['torch'].split()]
+        steps = ([['install', *first]] if first else []) + [['install', *want['packages']]] + [shlex.split(a) for a in recipe.after]
         for i, step in enumerate(steps, 1):
-            say(f"  [{i}/{len(steps)}] pip {' '.join(step)[:110]}", flush=True)
-            _pip(py, step, log)
-        chk = subprocess.run([str(py), '-m', 'pip', 'check'], capture_output=True, text=True)
+            say(f"  [{i}/{len(steps)}] {'pip' if inst['name'] == 'pip' else 'uv pip'} {' '.join(step)[:110]}", flush=True)
+            t = time.perf_counter()
+            pinned = ['-c', guard] if guard.exists() and step[0] == 'install' else []
+            _run(inst['pip'](py, [step[0], *pinned, *step[1:]]), log, inst['env'], f"pip {' '.join(step)[:200]}")
+            log.write(f"[codebench] step {i} took {time.perf_counter() - t:.1f} s\n")
+            if i == 1 and want['torch']:  # torch stays the build installed here: nothing later may swap in a multi-GB CUDA build
+                r = subprocess.run([py, '-c', _VERSIONS, *_names(want['torch'])], capture_output=True, text=True)
+                if r.returncode: raise EnvError(f"{want['torch']} did not install; see {log_path}")
+                guard.write_text(''.join(f"{n}=={v}\n" for n, v in json.loads(r.stdout).items()))
+        if inst['name'] != 'pip':  # pip compiled as it installed
+            say(f"  compiling bytecode (shared with the other environments)", flush=True)
+            t, n = time.perf_counter(), share_bytecode(py, home/'.bytecode')
+            log.write(f"\n[codebench] bytecode: {n['linked']} files linked from other environments, {n['compiled']} compiled "
+                      f"in {time.perf_counter() - t:.1f} s\n")
+        chk = subprocess.run(inst['check'](py), capture_output=True, text=True, env={**os.environ, **inst['env']})
         log.write(f"\n$ pip check\n{chk.stdout}{chk.stderr}")
     built = BuiltEnv(recipe.name, recipe.framework, list(recipe.examples), str(py), want,
-                     'ok' if chk.returncode == 0 else (chk.stdout + chk.stderr).strip(), round(time.perf_counter() - t0, 1), str(log_path))
+                     'ok' if chk.returncode == 0 else (chk.stdout + chk.stderr).strip(), round(time.perf_counter() - t0, 1), str(log_path),
+                     installer=inst['name'])
     (d/'codebench-env.json').write_text(json.dumps(asdict(built), indent=2) + '\n')
     probe_python.cache_clear()
+    return check_env_imports(built, check, recipe, progress=progress) if check else built
+
+# %% ../nbs/05a_envs.ipynb #00dd98f1
+_CHECK = r'''
+import importlib, importlib.util, json, sys
+with open(sys.argv[1], 'a') as out:
+    for name in sys.argv[2:]:
+        out.write(json.dumps({'start': name}) + '\n'); out.flush()
+        if name in sys.stdlib_module_names: r = 'stdlib'
+        else:
+            try: r = 'ok' if importlib.util.find_spec(name) is not None else 'absent'
+            except BaseException as e: r = f"{type(e).__name__}: {e}"
+            if r == 'ok':
+                try: importlib.import_module(name)
+                except BaseException as e: r = f"{type(e).__name__}: {e}"
+        out.write(json.dumps({'name': name, 'result': r.strip().splitlines()[0][:300]}) + '\n'); out.flush()
+'''
+QUIET_ENV = {'HF_HUB_OFFLINE': '1', 'TRANSFORMERS_OFFLINE': '1', 'HF_DATASETS_OFFLINE': '1', 'WANDB_MODE': 'disabled', 'PYTHONWARNINGS': 'ignore'}
+
+def check_imports(
+    python:str,  # the environment's interpreter
+    modules,  # top-level module names
+    timeout:float=900,  # for all of them in one interpreter; one that hangs is reported and the rest go on in a fresh one
+) -> dict:
+    "Import each module in `python`, offline: `{'ok': [...], 'absent': [...], 'broken': {module: first line of the error}}`."
+    todo, res = [m for m in dict.fromkeys(modules)], {}
+    with tempfile.TemporaryDirectory(prefix='codebench-imports-') as tmp:
+        while todo:
+            f = Path(tmp)/'out.jsonl'; f.unlink(missing_ok=True)
+            try: r = subprocess.run([python, '-c', _CHECK, f, *todo], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, cwd=tmp, env={**os.environ, **QUIET_ENV}, timeout=timeout).returncode
+            except subprocess.TimeoutExpired: r = 'timeout'
+            lines = [json.loads(l) for l in f.read_text().splitlines()] if f.exists() else []
+            res.update({l['name']: l['result'] for l in lines if 'name' in l})
+            stuck = [l['start'] for l in lines if 'start' in l and l['start'] not in res]
+            if not stuck and r != 0 and not res: raise EnvError(f"{python} cannot run the import check (exit {r})")
+            for m in stuck: res[m] = f"the import timed out after {timeout:.0f} s" if r == 'timeout' else f"the import crashed the interpreter (exit {r})"
+            todo = [m for m in todo if m not in res]
+    return dict(ok=sorted(m for m, v in res.items() if v == 'ok'), absent=sorted(m for m, v in res.items() if v == 'absent'),
+                broken={m: v for m, v in sorted(res.items()) if v not in ('ok', 'absent', 'stdlib')})
+
+# %% ../nbs/05a_envs.ipynb #a68a0d8a
+def recipe_modules(recipe:Recipe, root, recipes=None) -> dict:
+    "`{example: modules}` for each example of the benchmark at `root` that `recipe` serves: what its tests and code import (`preload_modules`)."
+    from codebench.evaluate import preload_modules
+    from codebench.parse import parse_benchmark
+    others = {e for r in recipes_for(recipe.framework, recipes) if r.name != recipe.name for e in r.examples}
+    by = {}
+    for t in parse_benchmark(root, recipe.framework).tasks:
+        if (t.example in recipe.examples) if recipe.examples else (t.example not in others): by.setdefault(t.example, []).append(t)
+    return {ex: preload_modules(ts) for ex, ts in sorted(by.items())}
+
+def check_env_imports(built:BuiltEnv, root, recipe:Recipe|None=None, progress:bool=True, recipes=None) -> BuiltEnv:
+    "Import in `built` what the examples it serves import (`recipe_modules`); record it in its manifest and say what fails."
+    from codebench.evaluate import GPU_ONLY
+    say = print if progress else (lambda *a, **k: None)
+    recipe = recipe or Recipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in built.recipe.items()})
+    try: mods = recipe_modules(recipe, root, recipes)
+    except (ValueError, FileNotFoundError) as e: say(f"  imports not checked: {e}", flush=True); return built
+    if not mods: say(f"  imports not checked: no example of {root} is served by {built.name}", flush=True); return built
+    say(f"  importing what {', '.join(mods)} import ...", flush=True)
+    t0 = time.perf_counter()
+    res = check_imports(built.python, sorted({m for ms in mods.values() for m in ms}))
+    built.imports = dict(root=str(root), examples={ex: list(ms) for ex, ms in mods.items()}, seconds=round(time.perf_counter() - t0, 1), **res)
+    gpu = [m for m in res['absent'] if m in GPU_ONLY]
+    say(f"  {len(res['ok'])} import, {len(res['absent'])} not installed (the recipe leaves them out"
+        + (f"; GPU-only: {', '.join(gpu)}" if gpu else '') + f"), {len(res['broken'])} installed but fail to import"
+        + (':' if res['broken'] else ''), flush=True)
+    for m, err in res['broken'].items(): say(f"    FAILS {m}: {err}", flush=True)
+    (Path(built.python).parent.parent/'codebench-env.json').write_text(json.dumps({**asdict(built), 'reused': False}, indent=2) + '\n')
     return built
 
 # %% ../nbs/05a_envs.ipynb #380d59c1

@@ -488,6 +488,7 @@ _NET_RE = re.compile(r'Temporary failure in name resolution|Name or service not 
                      r'Failed to establish a new connection|ConnectError|ConnectionError|OfflineModeIsEnabled|'
                      r"We couldn't connect to|LocalEntryNotFoundError|huggingface\.co|offline mode", re.I)
 _MOD_RE = re.compile(r"No module named '([\w.]+)'|No package metadata was found for ([\w.-]+)")
+_NOT_PKG_RE = re.compile(r"No module named '([\w.]+)'; '([\w.]+)' is not a package")
 
 def broken_cause(
     messages:list,  # messages of the tests that did not pass
@@ -501,6 +502,9 @@ def broken_cause(
     gpu = [m for m in mods if m.split('.')[0] in GPU_ONLY]
     if gpu: return 'needs-gpu', f"GPU-only package {gpu[0]} is not installed"
     if any(_GPU_RE.search(m) for m in messages): return 'needs-gpu', _first_line(next(m for m in messages if _GPU_RE.search(m)))
+    if mocked := next((m for msg in messages for m in _NOT_PKG_RE.findall(msg)), None):
+        return 'mocked-module', (f"{mocked[0]} cannot be imported: {mocked[1]} is not a package (the tests put a mock or a module in "
+                                 f"sys.modules[{mocked[1]!r}] and then import a submodule of it): a defect of the benchmark's tests")
     if mods: return 'dependency-missing', f"module {mods[0]} is not installed" + (f" (also {', '.join(mods[1:3])})" if len(mods) > 1 else '')
     if any(_NET_RE.search(m) for m in messages): return 'needs-network', _first_line(next(m for m in messages if _NET_RE.search(m)))
     why = _first_line(messages[0]) if messages else ''
@@ -631,8 +635,8 @@ def compute_census(
     return out
 
 # %% ../nbs/07_evaluate.ipynb #257aa4b9
-CAUSES = ('test-file-missing', 'no-tests', 'dependency-missing', 'needs-gpu', 'needs-network', 'collection-error', 'all-skipped',
-          'gold-fails', 'timeout', 'crash', 'harness-error')
+CAUSES = ('test-file-missing', 'no-tests', 'dependency-missing', 'mocked-module', 'needs-gpu', 'needs-network', 'collection-error',
+          'all-skipped', 'gold-fails', 'timeout', 'crash', 'harness-error')
 
 def census_frame(runs, framework:str|None=None, example:str|None=None) -> pd.DataFrame:
     "One row per task that has a census under `runs`: scoreable or its cause, census size, tests left out, stub passes, weak."

@@ -259,6 +259,7 @@ def warm_up(preload:list):
     try:
         plugin = sys.modules['codebench_plugin']
         plugin.SERVER_GUARD = plugin.Guard(finder=False)  # what the verdicts rest on, recorded once for every run of this server
+        plugin.prepare()
     except BaseException: pass
     gc.collect(); gc.freeze()  # children never scan (nor copy) what the server holds
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import importlib.abc
 import inspect
 import json
@@ -24,7 +25,8 @@ import pytest
 __all__ = ['RECORD', 'TAMPER_EVENTS', 'LOGGED_EVENTS', 'MAX_CALLS', 'MAX_CALL_BYTES', 'SERVER_GUARD', 'Channel', 'Answer',
            'trampoline', 'audit_hook', 'is_watched', 'Guard', 'type_name', 'returned_types', 'Fresh', 'type_info',
            'equals_anything', 'Target', 'Targets', 'compare_styles', 'impossible_checks', 'describe', 'hook_registry',
-           'process_hooks', 'Recorder', 'pytest_addoption', 'pytest_load_initial_conftests', 'pytest_configure']
+           'process_hooks', 'Recorder', 'prepare', 'pytest_addoption', 'pytest_load_initial_conftests',
+           'pytest_configure']
 
 # %% ../nbs/04_pytest_plugin.ipynb #5b3deff4
 _dumps, _write, _fstat, _audit = json.dumps, os.write, os.fstat, sys.audit  # bound before any project code can rebind them
@@ -89,28 +91,55 @@ _HOT = {'numpy.testing': ('assert_allclose', 'assert_array_equal', 'assert_array
         'builtins': ('isinstance', 'len', 'abs', 'all', 'any', 'sorted', 'round', 'sum', 'min', 'max', 'repr', 'str', 'set', 'list', 'dict'),
         'unittest.case': ('TestCase',)}  # what test assertions call: checked after every test, not only at the end
 
+_HERE = os.path.dirname(os.path.realpath(globals().get('__file__') or os.devnull)) + os.sep  # the harness's directory (this plugin's)
+
+def _library(mod) -> bool:
+    "Is a module part of the standard library, an installed package or the harness (never the project's or the answer's code)?"
+    f = getattr(mod, '__file__', None)
+    if not isinstance(f, str): return getattr(mod, '__name__', '') in sys.builtin_module_names
+    return f.startswith(_STDLIB) or '/site-packages/' in f or f.startswith(_HERE)
+
 def _giver(frame) -> bool:
     code = frame.f_code
     return (os.path.basename(code.co_filename), code.co_name) in _GIVERS
 
+@functools.lru_cache(None)
+def _trampoline_template(free:tuple, is_async:bool):
+    aw = ('async ', 'await ') if is_async else ('', '')
+    src = ("def _outer():\n" + ''.join(f"    {v} = None\n" for v in free) + f"    {aw[0]}def _t(*args, **kwargs):\n"
+           + (f"        {', '.join(free)}\n" if free else '') + f"        return {aw[1]}_codebench_target(args, kwargs)\n    return _t\n")
+    outer = next(c for c in compile(src, '<trampoline>', 'exec').co_consts if isinstance(c, types.CodeType))
+    return next(c for c in outer.co_consts if isinstance(c, types.CodeType))
+
 def trampoline(fn, call:str):
     "A code object for `fn` that calls the builtin `call` with `(args, kwargs)`: same free variables, file, first line and name as `fn`'s own."
     code = fn.__code__
-    free, aw = code.co_freevars, ('async ', 'await ') if code.co_flags & inspect.CO_COROUTINE else ('', '')
-    src = ("def _outer():\n" + ''.join(f"    {v} = None\n" for v in free) + f"    {aw[0]}def _t(*args, **kwargs):\n"
-           + (f"        {', '.join(free)}\n" if free else '') + f"        return {aw[1]}{call}(args, kwargs)\n    return _t\n")
-    outer = next(c for c in compile(src, code.co_filename, 'exec').co_consts if isinstance(c, types.CodeType))
-    t = next(c for c in outer.co_consts if isinstance(c, types.CodeType))
-    return t.replace(co_firstlineno=code.co_firstlineno, co_name=code.co_name, co_qualname=code.co_qualname)
+    t = _trampoline_template(code.co_freevars, bool(code.co_flags & inspect.CO_COROUTINE))
+    return t.replace(co_names=tuple(call if n == '_codebench_target' else n for n in t.co_names), co_filename=code.co_filename,
+                     co_firstlineno=code.co_firstlineno, co_name=code.co_name, co_qualname=code.co_qualname)
 
-def _hot_state(mod) -> tuple:
-    "The identities a test module's assertions rest on in `mod`: each hot function, its code and defaults (a class: its own namespace)."
-    out = []
+def _hot_state(mod) -> list:
+    """What a test module's assertions rest on in `mod`: `(namespace, name, function, its code, defaults, kwdefaults)` for each hot
+    function, `(namespace, name, class, its namespace's values)` for a hot class."""
+    out, ns = [], vars(mod)
     for name in _HOT.get(mod.__name__, ()):
-        v = vars(mod).get(name)
-        if isinstance(v, type): out.append((name, v, *vars(v).values()))
-        elif v is not None: out.append((name, v, getattr(v, '__code__', None), getattr(v, '__defaults__', None), getattr(v, '__kwdefaults__', None)))
-    return tuple(out)
+        v = ns.get(name)
+        if isinstance(v, type): out.append((ns, name, v, tuple(vars(v).values())))
+        elif v is not None: out.append((ns, name, v, getattr(v, '__code__', None), getattr(v, '__defaults__', None), getattr(v, '__kwdefaults__', None)))
+    return out
+
+def _hot_changed(entries) -> list:
+    "The names of `_hot_state` entries that are not what they were (compared by identity: nothing of theirs is called)."
+    out, is_ = [], operator.is_
+    for e in entries:
+        ns, name, obj = e[0], e[1], e[2]
+        if ns.get(name) is not obj: out.append(name); continue
+        if len(e) == 4:
+            now = tuple(vars(obj).values())
+            if len(now) != len(e[3]) or not all(map(is_, now, e[3])): out.append(name)
+        elif getattr(obj, '__code__', None) is not e[3] or getattr(obj, '__defaults__', None) is not e[4] or \
+             getattr(obj, '__kwdefaults__', None) is not e[5]: out.append(name)
+    return out
 
 def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
     """Install the run's audit hook (once; it cannot be removed). It is the run's trusted core: it alone holds the token, the channel's
@@ -124,9 +153,12 @@ def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
     seen, busy, ok = set(), [False], [True]
     getframe, ident, thread, main = sys._getframe, _fstat(fd), _thread.get_ident, _thread.get_ident()
     head = '{"k": %s, "t": ' + _dumps(token)
-    codes = frozenset(_module_codes(plugin))  # the plugin's own code objects: only they may speak for it
+    codes = _PRE.get('codes') or frozenset(_module_codes(plugin))  # the plugin's own code objects: only they may speak for it
     send, self_state = plugin['Channel'].send.__code__, tuple(plugin.items())
+    self_values = tuple(v for _, v in self_state)
     hot = {}  # module name -> its hot state
+    slow = [False]  # set for good once the answer runs code of its own making
+    libs = set(_PRE.get('libs') or ()) | {id(vars(m)) for n, m in list(sys.modules.items()) if n not in _PRE.get('seen', ()) and _library(m)}  # library globals
 
     def write(kind:str, data:str):
         "One record on the pipe; for good silent if the descriptor no longer is the harness's pipe."
@@ -147,8 +179,12 @@ def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
         return None
 
     def anywhere(f) -> object:
+        """The topmost answer frame on the stack from `f` down (else None). A frame that runs with a library module's globals is skipped
+        without looking at its code (reading `f_code` raises an audit event), unless the answer has run code of its own making (`exec`,
+        `eval`, new functions or code objects), which could run with any globals."""
         while f is not None:
-            if answer.owns(f): return f
+            if slow[0] or id(f.f_globals) not in libs:
+                if answer.owns(f): return f
             f = f.f_back
         return None
 
@@ -160,7 +196,8 @@ def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
         write('audit', _dumps(dict(cls=cls, event=event, detail=str(detail)[:200], where=where)))
 
     def note(mod):
-        "Record the hot state of a module of what assertions rest on, the first time it is seen."
+        "Record a library module imported later: its globals are a library's, and its hot state the first time it is seen."
+        if _library(mod): libs.add(id(vars(mod)))
         if mod.__name__ in _HOT and mod.__name__ not in hot: hot[mod.__name__] = (mod, _hot_state(mod))
 
     def exempt(fn, call:str):
@@ -171,13 +208,9 @@ def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
 
     def changed() -> list:
         "What assertions rest on, or the plugin itself, changed since the hook took them (compared by identity: nothing of theirs is called)."
-        out = []
-        for n, (mod, state) in hot.items():
-            now = {x[0]: x for x in _hot_state(mod)}
-            for x in state:
-                y = now.get(x[0])
-                if y is None or len(y) != len(x) or any(p is not q for p, q in zip(y[1:], x[1:])): out.append(f"{n}.{x[0]}")
-        if len(plugin) != len(self_state) or any(plugin.get(k) is not v for k, v in self_state):
+        out = [f"{n}.{k}" for n, (mod, state) in hot.items() for k in _hot_changed(state)]
+        now = tuple(plugin.values())
+        if len(now) != len(self_values) or not all(map(operator.is_, now, self_values)):
             out.append('the plugin itself (' + ', '.join(sorted(k for k, v in self_state if plugin.get(k) is not v)[:3]) + ')')
         if type(os.environ) is not environ_type or os.environ is not environ: out.append('os.environ')
         return out
@@ -206,6 +239,7 @@ def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
         if event == 'compile' or event == 'exec':
             f = chain(top) or (top if top.f_code.co_filename in answer.files else None)
             if f:  # what the answer compiles (itself, or through importlib, timeit...) is the answer's code
+                slow[0] = True
                 name = args[1] if event == 'compile' and len(args) > 1 else getattr(args[0], 'co_filename', None) if args else None
                 if isinstance(name, str) and name and not name.startswith(_STDLIB) and '/site-packages/' not in name: answer.files.add(name)
             return None
@@ -218,6 +252,7 @@ def audit_hook(parts, fd:int, token:str, plugin:dict) -> dict:
         if event in ('code.__new__', 'function.__new__'):
             if top.f_code in codes: return None
             f = chain(top)
+            if f: slow[0] = True
             return ('code', f) if f else None
         if event.startswith('ctypes.'):
             f = chain(top)
@@ -459,8 +494,7 @@ class Target:
         "Make `fn` itself (its identity, signature and source stay what they were) call the original through the recorder."
         inner = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
         inner.__kwdefaults__, inner.__qualname__ = fn.__kwdefaults__, fn.__qualname__
-        try: fn.__signature__ = inspect.signature(fn)
-        except (TypeError, ValueError): pass
+        if not hasattr(fn, '__wrapped__'): fn.__wrapped__ = inner  # what inspect.signature and getsource unwrap to: the original, as before
         before, after = self._before, self._after
         if fn.__code__.co_flags & inspect.CO_COROUTINE:
             async def call(a, k):
@@ -706,6 +740,7 @@ class Recorder:
 
     def pytest_runtest_logreport(self, report):
         outcome = 'skipped' if report.skipped else report.outcome
+        if outcome == 'passed' and report.when != 'call': return  # implied: only a phase that did not pass, or the call, says something
         self.channel.send('test', id=report.nodeid, when=report.when, outcome=outcome, msg='' if outcome == 'passed' else _message(report))
 
     @pytest.hookimpl(hookwrapper=True)
@@ -790,7 +825,14 @@ class Recorder:
                           registry=hook_registry(self.config, self.roots), changed_globals=self._globals_changed(), changed_items=self._items_changed(),
                           calls=calls)  # the hook adds the interpreter-wide hooks left on the answer's code
 
-# %% ../nbs/04_pytest_plugin.ipynb #14a66486
+# %% ../nbs/04_pytest_plugin.ipynb #64346164
+_PRE = {}  # what a warm server works out once for all its runs (`prepare`): the plugin's code objects, the library modules' globals
+
+def prepare():
+    "In a warm server, before it forks any run: what every run's audit hook would otherwise work out again."
+    _PRE.update(codes=frozenset(_module_codes(globals())), seen=frozenset(sys.modules),
+                libs=frozenset(id(vars(m)) for m in list(sys.modules.values()) if _library(m)))
+
 def pytest_addoption(parser):
     parser.addoption('--codebench-channel', default=None, help="stream outcomes as JSON lines to this file descriptor (the harness's pipe)")
 
