@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 # %% auto #0
 __all__ = ['VERDICT_MEANINGS', 'VERDICTS', 'SCORED_VERDICTS', 'REUSABLE_VERDICTS', 'HARNESS_FAULTS', 'UNUSABLE_VERDICTS',
            'Record', 'Task', 'Prompt', 'Completion', 'Verdict', 'Result', 'make_task_id', 'JsonlError', 'read_jsonl',
-           'repair_jsonl', 'append_jsonl', 'write_jsonl', 'done_keys', 'read_samples', 'RunLocked', 'run_lock',
+           'repair_jsonl', 'append_jsonl', 'done_keys', 'write_jsonl', 'read_samples', 'RunLocked', 'run_lock',
            'model_slug', 'file_part', 'run_name', 'prompts_path', 'example_run_dir', 'model_run_dir', 'run_examples',
            'demo_root', 'examples_dir', 'is_framework', 'example_path', 'framework_path', 'code_path',
            'requirements_path', 'corpus_path', 'metadata_path', 'code_rel', 'Settings', 'load_settings']
@@ -216,6 +216,7 @@ def repair_jsonl(path) -> int:
     warnings.warn(f"{path}: moved a torn last line ({len(data) - torn} bytes) to {path.name}.torn", stacklevel=2)
     return len(data) - torn
 
+# %% ../nbs/00_core.ipynb #5990fdec
 def append_jsonl(
     path,  # JSONL file, created with its parent directories if missing
     records:Iterable,  # `Record`s or dicts
@@ -232,6 +233,15 @@ def append_jsonl(
         if fsync: os.fsync(f.fileno())
     return len(lines)
 
+# %% ../nbs/00_core.ipynb #e1f7c7a0
+def done_keys(
+    path,  # JSONL file of records already produced
+    key:Callable=lambda r: (r['task_id'], r['sample']),  # identity of a record
+) -> set:
+    "Keys of the records already in `path`: what a resumed run skips."
+    return {key(r) for r in read_jsonl(path)}
+
+# %% ../nbs/00_core.ipynb #1f6e583a
 def write_jsonl(path, records:Iterable) -> int:
     "Replace `path` atomically with `records` (readers never see a half-written file)."
     path = Path(path)
@@ -245,13 +255,6 @@ def write_jsonl(path, records:Iterable) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     return len(lines)
-
-def done_keys(
-    path,  # JSONL file of records already produced
-    key:Callable=lambda r: (r['task_id'], r['sample']),  # identity of a record
-) -> set:
-    "Keys of the records already in `path`: what a resumed run skips."
-    return {key(r) for r in read_jsonl(path)}
 
 # %% ../nbs/00_core.ipynb #53d3f92c
 def read_samples(
