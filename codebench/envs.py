@@ -41,6 +41,7 @@ class Recipe:
     after: tuple = ()  # then these pip commands, in order (e.g. 'install mcp<2', 'uninstall -y morphcloud')
     note: str = ''  # what it leaves out, and why
 
+# %% ../nbs/05a_envs.ipynb #c84e83a9
 _R1 = ('transformers==4.49.0', 'trl==0.16.0', 'accelerate', 'datasets', 'peft', 'math-verify==0.5.2', 'latex2sympy2_extended>=1.0.6',
        'babel', 'e2b-code-interpreter', 'morphcloud', 'qwen-vl-utils', 'pytest', 'python-dotenv', 'pillow', 'Levenshtein', 'json_repair')
 SEED = ('pip', 'setuptools<81')  # what `python -m venv` seeds; setuptools 81 dropped pkg_resources, which verl/PACS imports
@@ -78,6 +79,7 @@ RECIPES = (
         'safetensors', 'requests', 'six'), note='no tensorrt, transformer-engine or Megatron-LM training code (GPU-only or not on PyPI)'),
 )
 
+# %% ../nbs/05a_envs.ipynb #2b133ba1
 def recipes_for(framework:str, recipes=None) -> list:
     "Every recipe of a framework (among `recipes`, default `RECIPES`), its default first."
     return sorted((r for r in (recipes or RECIPES) if r.framework == framework), key=lambda r: bool(r.examples))
