@@ -103,6 +103,10 @@ def summarize(counts:pd.DataFrame, broken:dict|None=None, ks=None) -> dict:
                 avg_pass_ratio=float((counts.ratio * counts.n).sum() / total) if total else 0.0,
                 verdicts=verdicts, broken_tasks=dict(broken or {}))
 
+# %% ../nbs/08_metrics.ipynb #98db7d71
+COVERS = {False: 'scoreable tasks that are not weak', True: 'scoreable tasks, weak ones included'}
+_WEAK_KEYS = ('total_functions', 'total_tests', 'total_passed', 'overall_success_rate', 'pass_at_k', 'avg_pass_ratio', 'verdicts')
+
 def write_metrics(
     model_dir,  # RUNS/<framework>/<example>/<model>
     tasks:list, results:list,
@@ -131,9 +135,7 @@ def write_metrics(
         .to_csv(model_dir/'task_counts.csv', index=False)
     return m
 
-COVERS = {False: 'scoreable tasks that are not weak', True: 'scoreable tasks, weak ones included'}
-_WEAK_KEYS = ('total_functions', 'total_tests', 'total_passed', 'overall_success_rate', 'pass_at_k', 'avg_pass_ratio', 'verdicts')
-
+# %% ../nbs/08_metrics.ipynb #740f7d72
 def rewrite_metrics(
     model_dir,  # RUNS/<framework>/<example>/<model>, evaluated
     include_weak:bool=False,
