@@ -207,6 +207,7 @@ def _words(text:str) -> set:
     parts = re.findall(r'[A-Za-z][a-z]+|[A-Z]+(?![a-z])', text)
     return {w.lower()[:5] for w in parts if len(w) > 2 and w.lower() not in _STOP}
 
+# %% ../nbs/01_parse.ipynb #1eb5fbbb
 @dataclass
 class Target:
     "What a documented span resolves to."
@@ -221,6 +222,7 @@ def _whole_def(defs:list, a:int, b:int) -> Definition|None:
     "The definition that lines `a`-`b` are exactly (from its first decorator or `def` line to its end)."
     return next((d for d in defs if a in (d.start, d.def_line) and b == d.end and not d.nested), None)
 
+# %% ../nbs/01_parse.ipynb #a32ad464
 def verify_span(
     tree:ast.AST,  # parsed source file
     name:str,  # documented name
