@@ -245,6 +245,7 @@ def _metrics_table(out:dict):
                  errors=m.get('harness_errors', {}).get('count', 0)) for d, m in out.items()]
     return pd.DataFrame(rows, columns=['example', 'functions', 'broken', 'weak', 'completions', 'passed', *ks, 'avg_pass_ratio', 'errors'])
 
+# %% ../nbs/90_cli.ipynb #de1e3acd
 def _report_census(runs, framework, example) -> None:
     "The census per framework on stdout; each broken, weak or trimmed task on stderr, with its log."
     from codebench.evaluate import Census, census_frame, census_summary
@@ -355,6 +356,7 @@ def _report_options(sp, title:str, name_help:str):
     sp.add_argument('--force', action='store_true',
                     help='execute every stage notebook again (default: one whose notebook, parameters and inputs are unchanged is kept)')
 
+# %% ../nbs/90_cli.ipynb #61d656c4
 def _chain_args(args) -> dict:
     "The options `run` and `study` share, checked, as `run_chain` keywords."
     root = _root(args.benchmark or args.root)
@@ -364,6 +366,7 @@ def _chain_args(args) -> dict:
                 title=args.title, show_code=args.show_code, force=args.force, jobs=args.jobs, timeout=args.timeout, env=args.env,
                 unsafe_no_sandbox=args.unsafe_no_sandbox)
 
+# %% ../nbs/90_cli.ipynb #df787015
 def _chain_summary(r) -> int:
     "What a chain run did, its failures, and where its pages are."
     print(f"\n{len(r.executed)} notebooks executed, {len(r.kept)} unchanged (kept), in {r.seconds:.1f} s; {len(r.failures)} failed")
