@@ -43,6 +43,7 @@ def command(name:str, help:str, arguments):
         return fn
     return deco
 
+# %% ../nbs/90_cli.ipynb #1e248e78
 @functools.lru_cache(None)
 def _module_source(mod:str) -> tuple:
     "A module's source lines and syntax tree, read without importing it (once)."
@@ -68,6 +69,7 @@ def arg_help(fn:str, name:str, extra:str='') -> str:
     text = docment(fn, name)
     return f"{text} ({extra})" if text and extra else text or extra
 
+# %% ../nbs/90_cli.ipynb #6ac2b138
 def _table(rows) -> str:
     "A DataFrame, or a list of dicts, as plain text."
     import pandas as pd
