@@ -164,6 +164,7 @@ def collect(
                                                         weak=[bool(census[t].get('weak')) for t in counts.task_id]))
     return pd.concat(frames, ignore_index=True).fillna(0) if frames else pd.DataFrame()
 
+# %% ../nbs/08_metrics.ipynb #8477855d
 def _rows(df:pd.DataFrame, by:list) -> pd.DataFrame:
     out = []
     for keys, g in df.groupby(by, sort=True):
