@@ -22,16 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backend import Backend, BackendError, ModelSpec, Request, Sampling, parse_spec
-from .core import Completion, Task, file_part
+from .core import Completion, Task, code_path, code_rel, file_part, framework_path
 from .dataset import Exclusions, corpus_files, strip_tasks
 from .mutate import stub_code
 from .sandbox import bwrap_argv, bwrap_works, own_python, probe_python
-from .splice import _defs_named, _indent_of, _module_names, _segment, needed_helpers, reindent
+from .splice import defs_named, indent_of, module_names, def_source, needed_helpers, reindent
 
 # %% auto #0
-__all__ = ['MAX_OUTPUT', 'SHELL_MOUNT', 'TOOLS', 'AGENT_INSTRUCTIONS', 'strip_example', 'stripped_corpus', 'ToolError', 'Workdir',
-           'list_files', 'read_file', 'grep', 'edit_file', 'write_file', 'run_shell', 'call_tool', 'extract_answer',
-           'Budget', 'Transcript', 'agent_messages', 'run_loop', 'run_external', 'AgentBackend', 'generate']
+__all__ = ['MAX_OUTPUT', 'SHELL_MOUNT', 'TOOLS', 'AGENT_INSTRUCTIONS', 'strip_example', 'repo_path', 'stripped_corpus',
+           'ToolError', 'Workdir', 'list_files', 'read_file', 'grep', 'edit_file', 'write_file', 'run_shell',
+           'call_tool', 'extract_answer', 'Budget', 'Transcript', 'agent_messages', 'run_loop', 'run_external',
+           'AgentBackend', 'generate']
 
 # %% ../nbs/14b_agent.ipynb #59243e38
 def strip_example(
@@ -40,22 +41,26 @@ def strip_example(
 ) -> dict:
     "Make the agent's copy of an example; return `{source path: stubbed text}` of the files it changed."
     ex, repo = Path(tasks[0].example_dir), Path(repo)
-    shutil.copytree(ex/'code', repo, symlinks=True, ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '.git'))
+    shutil.copytree(code_path(ex), repo, symlinks=True, ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '.git'))
     outer = [t for t in tasks if not any(o is not t and o.source_path == t.source_path and o.span[0] <= t.span[0]
                                          and t.span[1] <= o.span[1] and o.span != t.span for o in tasks)]
     stubbed = {}
     for rel in sorted({t.source_path for t in outer}):
-        p = repo/Path(rel).relative_to('code')
+        p = repo/code_rel(rel)
         lines = p.read_text(encoding='utf-8').splitlines(keepends=True)
         for t in sorted({tuple(t.span): t for t in outer if t.source_path == rel}.values(), key=lambda t: -t.span[0]):
             a, b = t.span
-            lines[a-1:b] = reindent(stub_code(t.gold), _indent_of(lines[a-1])).splitlines(keepends=True)
+            lines[a-1:b] = reindent(stub_code(t.gold), indent_of(lines[a-1])).splitlines(keepends=True)
         p.write_text(stubbed.setdefault(rel, ''.join(lines)), encoding='utf-8')
-    tests = {Path(tp) for t in tasks for tp in t.test_paths}
+    tests = {Path(code_rel(tp)) for t in tasks for tp in t.test_paths}
     for p in sorted(repo.rglob('*.py')):
-        rel = Path('code')/p.relative_to(repo)
+        rel = p.relative_to(repo)
         if rel in tests or fnmatch.fnmatch(p.name, 'test_*.py') or fnmatch.fnmatch(p.name, '*_test.py'): p.unlink()
     return stubbed
+
+def repo_path(task_path:str) -> str:
+    "Where a task's file is in the agent's copy: the example's `code/x.py` is `repo/x.py`."
+    return f"repo/{code_rel(task_path)}"
 
 # %% ../nbs/14b_agent.ipynb #1671bda0
 def stripped_corpus(framework_dir, dest) -> list:
@@ -246,7 +251,7 @@ def _find_def(tree, task:Task) -> tuple:
         if hit is None: break
         if last: return hit, owner
         body, owner = hit.body, hit.name
-    found = _defs_named(tree, task.function_name, task.class_name)
+    found = defs_named(tree, task.function_name, task.class_name)
     return found[0] if found else (None, None)
 
 def extract_answer(task:Task, final:str, stubbed:str) -> tuple:
@@ -264,14 +269,14 @@ def extract_answer(task:Task, final:str, stubbed:str) -> tuple:
         return (new, '') if new.strip() and 'raise NotImplementedError' not in new else ('', 'the block was not changed')
     node, owner = _find_def(tree, task)
     if node is None: return '', f"the file has no function {task.target} at the end"
-    code = reindent(_segment(lines, node), '')
+    code = reindent(def_source(lines, node), '')
     try: old = ast.parse(stubbed)
     except SyntaxError: old = ast.Module([], [])
     was, _ = _find_def(old, task)
-    if was is not None and reindent(_segment(stubbed.splitlines(keepends=True), was), '') == code: return '', 'the agent left the stub unchanged'
-    existing = _module_names(old)
+    if was is not None and reindent(def_source(stubbed.splitlines(keepends=True), was), '') == code: return '', 'the agent left the stub unchanged'
+    existing = module_names(old)
     helpers = needed_helpers(tree, node, existing) if owner is None else []
-    return ''.join(reindent(_segment(lines, h), '').rstrip('\n') + '\n\n' for h in helpers) + code, ''
+    return ''.join(reindent(def_source(lines, h), '').rstrip('\n') + '\n\n' for h in helpers) + code, ''
 
 # %% ../nbs/14b_agent.ipynb #640dbcea
 AGENT_INSTRUCTIONS = """You are working in a copy of the project's repository (repo/) and may read its framework's \
@@ -308,7 +313,7 @@ def agent_messages(req:Request) -> list:
     "The conversation's start: the prompt's system message with the agent's instructions, the task in the user message."
     sys_ = next((m['content'] for m in req.prompt.messages if m['role'] == 'system'), '')
     user = '\n\n'.join(m['content'] for m in req.prompt.messages if m['role'] == 'user')
-    where = req.task.source_path.replace('code/', 'repo/', 1)
+    where = repo_path(req.task.source_path)
     head = f"Implement `{req.task.target}` in `{where}`" + (' (the lines that raise NotImplementedError there)' if req.task.kind == 'block' else '') + '.'
     return [{'role': 'system', 'content': (sys_ + '\n\n' + AGENT_INSTRUCTIONS).strip()}, {'role': 'user', 'content': head + '\n\n' + user}]
 
@@ -354,7 +359,7 @@ def run_external(template:str, wd:Workdir, req:Request, budget:Budget, tr:Transc
     prompt_file = wd.root/'TASK.md'
     prompt_file.write_text('\n\n'.join(m['content'] for m in agent_messages(req)), encoding='utf-8')
     fill = {k: shlex.quote(str(v)) for k, v in dict(repo=wd.root/'repo', workdir=wd.root, corpus=wd.corpus or '', prompt_file=prompt_file,
-            file=wd.root/req.task.source_path.replace('code/', 'repo/', 1), function=req.task.target).items()}
+            file=wd.root/repo_path(req.task.source_path), function=req.task.target).items()}
     try: cmd = template.format(**fill)
     except (KeyError, IndexError) as e: raise BackendError(f"--agent-command: unknown placeholder {e}; use {', '.join('{%s}' % k for k in fill)}") from None
     t0 = time.monotonic()
@@ -418,7 +423,7 @@ _AST_LOCK = threading.Lock()  # CPython 3.11's `ast` is not thread-safe (gh-1069
 
 def _corpus(self:AgentBackend, task:Task, tmp:Path) -> Path|None:
     "The stripped corpus of the task's framework, made once (call it holding `_AST_LOCK`)."
-    fw = Path(task.example_dir).parent.parent
+    fw = framework_path(task.example_dir)
     if fw not in self._corpora:
         dest = tmp/'corpus'/file_part(fw.name)
         try: stripped_corpus(fw, dest); self._corpora[fw] = dest
@@ -435,10 +440,10 @@ def _one(self:AgentBackend, client, req:Request, sample:int, sampling:Sampling, 
         with _AST_LOCK:  # the conversations run concurrently; the parsing around them, one at a time
             stubbed = strip_example(req.example_tasks or [task], root/'repo')
             wd = Workdir(root, self._corpus(task, tmp) if self.inner else None)
-        tr = Transcript(task.task_id, sample, self.spec.spec, file=task.source_path.replace('code/', 'repo/', 1))
+        tr = Transcript(task.task_id, sample, self.spec.spec, file=repo_path(task.source_path))
         if self.inner: run_loop(client, self.inner.spec.name, agent_messages(req), wd, self.budget, sampling, tr, self.python, self.shell_timeout)
         else: run_external(self.command, wd, req, self.budget, tr)
-        final = (root/'repo'/Path(task.source_path).relative_to('code'))
+        final = (root/repo_path(task.source_path))
         with _AST_LOCK: code, tr.problem = extract_answer(task, final.read_text(encoding='utf-8') if final.exists() else '', stubbed.get(task.source_path, ''))
         if not final.exists(): tr.problem = f"the agent deleted {tr.file}"
     finally: shutil.rmtree(root, ignore_errors=True)

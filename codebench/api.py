@@ -12,6 +12,7 @@ import threading
 import time
 
 import openai
+from fastcore.basics import patch
 from openai import AsyncOpenAI
 
 from .backend import Backend, BackendError, ModelSpec, Request, Sampling
@@ -37,7 +38,7 @@ def api_key(spec:ModelSpec, env:dict|None=None) -> str|None:
         return dotenv_values(path).get(var) if path else None
     except ImportError: return None
 
-# %% ../nbs/14_api.ipynb #cb347895
+# %% ../nbs/14_api.ipynb #df31a775
 class OpenAIBackend(Backend):
     "Chat completions from an OpenAI-compatible API."
     options = dict(concurrency=int, max_retries=int, timeout=float)
@@ -63,73 +64,86 @@ class OpenAIBackend(Backend):
         if not key and not spec.base_url:
             raise BackendError(f"{spec.kind} needs an API key: set {var} in the environment or in a .env file")
         self.client_args = dict(api_key=key or 'EMPTY', base_url=self.base_url, max_retries=max_retries, timeout=timeout)
-        self.native_n = True
+        self.native_n = True  # until the server shows otherwise: n samples from one request
 
-    async def check(self, client):
-        "Fail fast: the server answers and serves the model."
-        quick = client.with_options(max_retries=1, timeout=15)  # a dead server should not cost the retry budget of a request
-        try: models = [m.id async for m in quick.models.list()]
-        except openai.AuthenticationError as e: raise BackendError(f"{self.base_url} refused the API key: {e.message}") from None
-        except openai.APIConnectionError as e: raise BackendError(f"cannot reach {self.base_url}: {e.__cause__ or e}") from None
-        except openai.APIStatusError: return  # servers without /models: let the first request decide
-        if models and self.spec.name not in models:
-            close = [m for m in models if self.spec.name.split('/')[-1].lower() in m.lower()][:5] or models[:5]
-            raise BackendError(f"model {self.spec.name!r} is not served by {self.base_url}; it serves e.g.: {', '.join(close)}")
+# %% ../nbs/14_api.ipynb #d4772660
+@patch
+async def check(self:OpenAIBackend, client):
+    "Fail fast: the server answers and serves the model."
+    quick = client.with_options(max_retries=1, timeout=15)  # a dead server should not cost the retry budget of a request
+    try: models = [m.id async for m in quick.models.list()]
+    except openai.AuthenticationError as e: raise BackendError(f"{self.base_url} refused the API key: {e.message}") from None
+    except openai.APIConnectionError as e: raise BackendError(f"cannot reach {self.base_url}: {e.__cause__ or e}") from None
+    except openai.APIStatusError: return  # servers without /models: let the first request decide
+    if models and self.spec.name not in models:
+        close = [m for m in models if self.spec.name.split('/')[-1].lower() in m.lower()][:5] or models[:5]
+        raise BackendError(f"model {self.spec.name!r} is not served by {self.base_url}; it serves e.g.: {', '.join(close)}")
 
-    async def _ask(self, client, req:Request, sampling:Sampling, n:int):
-        extra = {'usage': {'include': True}} if self.spec.kind == 'openrouter' else None
-        return await client.chat.completions.create(model=self.spec.name, messages=req.prompt.messages, n=n,
-                                                    temperature=sampling.temperature, top_p=sampling.top_p,
-                                                    max_tokens=sampling.max_tokens, extra_body=extra)
+# %% ../nbs/14_api.ipynb #0581a5cb
+@patch
+async def _ask(self:OpenAIBackend, client, req:Request, sampling:Sampling, n:int):
+    "One chat request for `n` samples of `req`."
+    extra = {'usage': {'include': True}} if self.spec.kind == 'openrouter' else None
+    return await client.chat.completions.create(model=self.spec.name, messages=req.prompt.messages, n=n,
+                                                temperature=sampling.temperature, top_p=sampling.top_p,
+                                                max_tokens=sampling.max_tokens, extra_body=extra)
 
-    async def _one(self, client, req:Request, sampling:Sampling, sem, out:queue.Queue):
-        missing = list(req.samples)
-        while missing:
-            async with sem:
-                t0 = time.perf_counter()
-                n = len(missing) if self.native_n else 1
-                try: resp = await self._ask(client, req, sampling, n)
-                except openai.BadRequestError:
-                    if n > 1: self.native_n = False; continue  # the server rejects n > 1: one request per sample
-                    raise
-                seconds = time.perf_counter() - t0
-            if n > 1 and len(resp.choices) < n: self.native_n = False  # the server ignored n: ask per sample from now on
-            u = resp.usage
-            cost = getattr(u, 'cost', None) if u is not None else None
-            if cost is None and u is not None and getattr(u, 'model_extra', None): cost = u.model_extra.get('cost')
-            got = len(resp.choices) or 1
-            for choice, sample in zip(resp.choices, missing):
-                out.put(Completion(req.prompt.task_id, self.spec.spec, sample, choice.message.content or '',
-                                   usage=dict(prompt_tokens=getattr(u, 'prompt_tokens', None),
-                                              completion_tokens=(u.completion_tokens // got) if u and u.completion_tokens is not None else None,
-                                              seconds=round(seconds, 3), cost=(cost / got) if cost is not None else None),
-                                   finish_reason=choice.finish_reason or ''))
-            missing = missing[len(resp.choices):]
+def _usage(u, got:int, seconds:float) -> dict:
+    "A completion's share of a response's usage `u` (tokens and cost split over its `got` choices), and the request's seconds."
+    cost = getattr(u, 'cost', None) if u is not None else None
+    if cost is None and u is not None and getattr(u, 'model_extra', None): cost = u.model_extra.get('cost')
+    return dict(prompt_tokens=getattr(u, 'prompt_tokens', None),
+                completion_tokens=(u.completion_tokens // got) if u and u.completion_tokens is not None else None,
+                seconds=round(seconds, 3), cost=(cost / got) if cost is not None else None)
 
-    async def _run(self, requests:list, sampling:Sampling, out:queue.Queue):
-        async with AsyncOpenAI(**self.client_args) as client:
-            await self.check(client)
-            sem = asyncio.Semaphore(self.concurrency)
-            tasks = [asyncio.create_task(self._one(client, r, sampling, sem, out)) for r in requests]
-            try: await asyncio.gather(*tasks)
-            except BaseException:
-                for t in tasks: t.cancel()
+# %% ../nbs/14_api.ipynb #e55d86c8
+@patch
+async def _one(self:OpenAIBackend, client, req:Request, sampling:Sampling, sem, out:queue.Queue):
+    "Put a `Completion` on `out` for every sample of `req`, `n` at a time where the server allows it."
+    missing = list(req.samples)
+    while missing:
+        async with sem:
+            t0 = time.perf_counter()
+            n = len(missing) if self.native_n else 1
+            try: resp = await self._ask(client, req, sampling, n)
+            except openai.BadRequestError:
+                if n > 1: self.native_n = False; continue  # the server rejects n > 1: one request per sample
                 raise
+            seconds = time.perf_counter() - t0
+        if n > 1 and len(resp.choices) < n: self.native_n = False  # the server ignored n: ask per sample from now on
+        got = len(resp.choices) or 1
+        for choice, sample in zip(resp.choices, missing):
+            out.put(Completion(task_id=req.prompt.task_id, model=self.spec.spec, sample=sample, text=choice.message.content or '',
+                               usage=_usage(resp.usage, got, seconds), finish_reason=choice.finish_reason or ''))
+        missing = missing[len(resp.choices):]
 
-    def generate(self, requests:list, sampling:Sampling):
-        "Yield completions as requests finish (the event loop runs in a helper thread)."
-        out, done = queue.Queue(), object()
-        errors = []
-        def worker():
-            try: asyncio.run(self._run(requests, sampling, out))
-            except BaseException as e: errors.append(e)
-            finally: out.put(done)
-        th = threading.Thread(target=worker, daemon=True); th.start()
-        while (item := out.get()) is not done: yield item
-        th.join()
-        if errors:
-            e = errors[0]
-            if isinstance(e, openai.NotFoundError): raise BackendError(f"{self.base_url}: {e.message} (model {self.spec.name!r})") from None
-            if isinstance(e, openai.APIConnectionError): raise BackendError(f"lost {self.base_url}: {e.__cause__ or e}") from None
-            if isinstance(e, openai.APIStatusError): raise BackendError(f"{self.base_url} answered {e.status_code}: {e.message}") from None
-            raise e
+# %% ../nbs/14_api.ipynb #f68fa2fb
+@patch
+async def _run(self:OpenAIBackend, requests:list, sampling:Sampling, out:queue.Queue):
+    async with AsyncOpenAI(**self.client_args) as client:
+        await self.check(client)
+        sem = asyncio.Semaphore(self.concurrency)
+        tasks = [asyncio.create_task(self._one(client, r, sampling, sem, out)) for r in requests]
+        try: await asyncio.gather(*tasks)
+        except BaseException:
+            for t in tasks: t.cancel()
+            raise
+
+@patch
+def generate(self:OpenAIBackend, requests:list, sampling:Sampling):
+    "Yield completions as requests finish (the event loop runs in a helper thread)."
+    out, done = queue.Queue(), object()
+    errors = []
+    def worker():
+        try: asyncio.run(self._run(requests, sampling, out))
+        except BaseException as e: errors.append(e)
+        finally: out.put(done)
+    th = threading.Thread(target=worker, daemon=True); th.start()
+    while (item := out.get()) is not done: yield item
+    th.join()
+    if errors:
+        e = errors[0]
+        if isinstance(e, openai.NotFoundError): raise BackendError(f"{self.base_url}: {e.message} (model {self.spec.name!r})") from None
+        if isinstance(e, openai.APIConnectionError): raise BackendError(f"lost {self.base_url}: {e.__cause__ or e}") from None
+        if isinstance(e, openai.APIStatusError): raise BackendError(f"{self.base_url} answered {e.status_code}: {e.message}") from None
+        raise e

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from .core import demo_root, file_part, model_slug, read_jsonl, run_examples, run_name
+from .core import corpus_path, demo_root, examples_dir, file_part, model_slug, read_jsonl, run_examples, run_name
 from .pages import CSS, INDEX, REPORTS, run_isolations, sandbox_note, write_task_pages
 from .parse import framework_dirs
 
@@ -166,6 +166,7 @@ class ChainResult:
     seconds: float = 0.0
     root_index: Path|None = None  # index.html over every report set
 
+# %% ../nbs/13_chain.ipynb #2c8d3588
 def write_index(reports:Path, title:str, frameworks:list, models:list, failures:dict, summary=None, links:list=(), note:str='') -> Path:
     "A report set's landing page (the `INDEX` template): every report linked, failures with their error, pass@1 at a glance."
     rows = []
@@ -188,6 +189,19 @@ def write_index(reports:Path, title:str, frameworks:list, models:list, failures:
                                 comparison_error=failures.get('comparison', '')), encoding='utf-8')
     return out
 
+# %% ../nbs/13_chain.ipynb #2306a84f
+def _write_meta(reports:Path, title:str, kind:str, models:list, frameworks:list, summary, failures:dict, note:str, links:list) -> None:
+    "`report.json` of a set: what the index of every set shows about it."
+    p1 = {}
+    if summary is not None and len(summary) and 'pass@1' in summary:
+        a = summary[summary.framework == 'ALL']
+        mine = {run_slug(m) for m in models}
+        got = {m: round(float(v), 3) for m, v in zip(a.model, a['pass@1']) if m in mine}
+        p1 = {run_slug(m): got[run_slug(m)] for m in models if run_slug(m) in got}  # the set's order
+    main = next((h for _, h in [*links, ('report', 'comparison/06_report.html')] if (reports/h).exists()), 'index.html')
+    (reports/'report.json').write_text(json.dumps(dict(title=title, kind=kind, models=models, frameworks=frameworks, pass1=p1, main=main,
+        failures=len(failures), note=note, when=time.strftime('%Y-%m-%d %H:%M:%S')), indent=1) + '\n', encoding='utf-8')
+
 def write_reports_index(root) -> Path:
     "`root/index.html`: every report set under `root` (the demo, each study, a conflict chain), newest first."
     root = Path(root)
@@ -200,17 +214,16 @@ def write_reports_index(root) -> Path:
     out.write_text(REPORTS.render(css=CSS, sets=sets, when=time.strftime('%Y-%m-%d %H:%M:%S')), encoding='utf-8')
     return out
 
-def _write_meta(reports:Path, title:str, kind:str, models:list, frameworks:list, summary, failures:dict, note:str, links:list) -> None:
-    "`report.json` of a set: what the index of every set shows about it."
-    p1 = {}
-    if summary is not None and len(summary) and 'pass@1' in summary:
-        a = summary[summary.framework == 'ALL']
-        mine = {run_slug(m) for m in models}
-        got = {m: round(float(v), 3) for m, v in zip(a.model, a['pass@1']) if m in mine}
-        p1 = {run_slug(m): got[run_slug(m)] for m in models if run_slug(m) in got}  # the set's order
-    main = next((h for _, h in [*links, ('report', 'comparison/06_report.html')] if (reports/h).exists()), 'index.html')
-    (reports/'report.json').write_text(json.dumps(dict(title=title, kind=kind, models=models, frameworks=frameworks, pass1=p1, main=main,
-        failures=len(failures), note=note, when=time.strftime('%Y-%m-%d %H:%M:%S')), indent=1) + '\n', encoding='utf-8')
+# %% ../nbs/13_chain.ipynb #18bbe47b
+def _harness_errors(runs:Path, fw:str, slug:str) -> bool:
+    "Does a run hold results that failed for the harness (the next evaluate judges them again)?"
+    return any(json.loads(p.read_text()).get('harness_errors', {}).get('count', 0) for p in runs.glob(f"{fw}/*/{slug}/metrics.json"))
+
+def _frameworks_of(bench:Path, frameworks:list|None) -> list:
+    fws = [f.name for f in framework_dirs(bench)]
+    unknown = sorted(set(frameworks or ()) - set(fws))
+    if unknown: raise ValueError(f"no framework {', '.join(map(repr, unknown))} in {bench}; it has: {', '.join(fws)}")
+    return [f for f in fws if not frameworks or f in frameworks]
 
 # %% ../nbs/13_chain.ipynb #af460042
 class _Stages:
@@ -262,16 +275,6 @@ def _comparison(stage:_Stages, runs:Path, reports:Path, slugs:list, ks, title:st
         say(f"{key}:"); stage(nb, reports/rel, dict(params, report_root=reports), key, [*results, f"{runs}/*/*/prompts*.jsonl"])
     return summary
 
-def _harness_errors(runs:Path, fw:str, slug:str) -> bool:
-    "Does a run hold results that failed for the harness (the next evaluate judges them again)?"
-    return any(json.loads(p.read_text()).get('harness_errors', {}).get('count', 0) for p in runs.glob(f"{fw}/*/{slug}/metrics.json"))
-
-def _frameworks_of(bench:Path, frameworks:list|None) -> list:
-    fws = [f.name for f in framework_dirs(bench)]
-    unknown = sorted(set(frameworks or ()) - set(fws))
-    if unknown: raise ValueError(f"no framework {', '.join(map(repr, unknown))} in {bench}; it has: {', '.join(fws)}")
-    return [f for f in fws if not frameworks or f in frameworks]
-
 # %% ../nbs/13_chain.ipynb #0d056b66
 def run_chain(
     models:list,  # model specs; `spec~condition` answers a prompt condition (e.g. `openai:x~rag-bm25-k5`, needs `rag`)
@@ -313,9 +316,9 @@ def run_chain(
         say(f"{fw}:")
         d, ex = reports/fw, f"{runs}/{fw}/*"
         ok = stage('01_parse.ipynb', d/'01_parse.ipynb', dict(root=root and bench, framework=fw, example=example, out=runs), fw,
-                   [bench/fw/'test_examples', f"{ex}/tasks.jsonl"]) and \
+                   [examples_dir(bench/fw), f"{ex}/tasks.jsonl"]) and \
              stage('02_prompts.ipynb', d/'02_prompts.ipynb', dict(runs=runs, framework=fw, example=example, rag=rag, top_k=top_k), fw,
-                   [f"{ex}/tasks.jsonl", f"{ex}/prompts*.jsonl"] + ([bench/fw/'knowledge_corpus'] if rag else []))
+                   [f"{ex}/tasks.jsonl", f"{ex}/prompts*.jsonl"] + ([corpus_path(bench/fw)] if rag else []))
         if not ok: continue
         for m, slug in zip(models, slugs):
             spec, cond = _split_run(m)

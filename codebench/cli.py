@@ -43,6 +43,7 @@ def command(name:str, help:str, arguments):
         return fn
     return deco
 
+# %% ../nbs/90_cli.ipynb #1e248e78
 @functools.lru_cache(None)
 def _module_source(mod:str) -> tuple:
     "A module's source lines and syntax tree, read without importing it (once)."
@@ -68,6 +69,7 @@ def arg_help(fn:str, name:str, extra:str='') -> str:
     text = docment(fn, name)
     return f"{text} ({extra})" if text and extra else text or extra
 
+# %% ../nbs/90_cli.ipynb #6ac2b138
 def _table(rows) -> str:
     "A DataFrame, or a list of dicts, as plain text."
     import pandas as pd
@@ -245,6 +247,7 @@ def _metrics_table(out:dict):
                  errors=m.get('harness_errors', {}).get('count', 0)) for d, m in out.items()]
     return pd.DataFrame(rows, columns=['example', 'functions', 'broken', 'weak', 'completions', 'passed', *ks, 'avg_pass_ratio', 'errors'])
 
+# %% ../nbs/90_cli.ipynb #de1e3acd
 def _report_census(runs, framework, example) -> None:
     "The census per framework on stdout; each broken, weak or trimmed task on stderr, with its log."
     from codebench.evaluate import Census, census_frame, census_summary
@@ -266,10 +269,10 @@ def cmd_evaluate(args) -> int:
     """Splice each completion into a private copy of its project and run the project's tests in a sandbox, with the framework's
     own interpreter. The gold code runs first and defines each task's test census; broken tasks are reported by name and cause.
     Results are appended as they finish; a rerun resumes."""
-    from codebench.envs import EnvMap
+    from codebench.envs import env_map
     from codebench.evaluate import evaluate
     from codebench.koco import export_koco_results
-    envs = EnvMap(args.env, runs=args.runs)
+    envs = env_map(args.env, runs=args.runs)  # one map for every model: each warning once
     _check_env(args.env, (fw for fw, ex, d in run_examples(args.runs) if not args.framework or fw == args.framework))
     for model in args.model:
         out = evaluate(args.runs, model, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox, framework=args.framework,
@@ -297,12 +300,11 @@ def _validate_args(sp, s):
 def cmd_validate(args) -> int:
     """For every task: run the gold code (census), a raise-NotImplementedError stub (must fail) and seeded AST mutants of the gold
     (mutation score = share killed). Weak tasks are listed by name; exit status 1 when a task is broken or a stub passes."""
-    from codebench.envs import EnvMap
     from codebench.validate import validate_benchmark
     _check_env(args.env, _frameworks(args.root, args.framework))
     df = validate_benchmark(args.root, args.out, framework=args.framework, example=args.example, n_mutants=args.mutants, seed=args.seed,
                             weak_below=args.weak_below, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox,
-                            warm=args.warm, envs=EnvMap(args.env, runs=args.out, root=args.root), fresh_census=args.fresh_census)
+                            warm=args.warm, envs=args.env, fresh_census=args.fresh_census)
     print(_table(df[['task_id', 'gold', 'census_tests', 'stub', 'killed', 'mutants', 'mutation_score']].round(2)))
     weak = df[df.weak]
     for r in weak.itertuples():
@@ -356,6 +358,7 @@ def _report_options(sp, title:str, name_help:str):
     sp.add_argument('--force', action='store_true',
                     help='execute every stage notebook again (default: one whose notebook, parameters and inputs are unchanged is kept)')
 
+# %% ../nbs/90_cli.ipynb #61d656c4
 def _chain_args(args) -> dict:
     "The options `run` and `study` share, checked, as `run_chain` keywords."
     root = _root(args.benchmark or args.root)
@@ -365,6 +368,7 @@ def _chain_args(args) -> dict:
                 title=args.title, show_code=args.show_code, force=args.force, jobs=args.jobs, timeout=args.timeout, env=args.env,
                 unsafe_no_sandbox=args.unsafe_no_sandbox)
 
+# %% ../nbs/90_cli.ipynb #df787015
 def _chain_summary(r) -> int:
     "What a chain run did, its failures, and where its pages are."
     print(f"\n{len(r.executed)} notebooks executed, {len(r.kept)} unchanged (kept), in {r.seconds:.1f} s; {len(r.failures)} failed")
@@ -612,7 +616,9 @@ def _env_args(sp, s):
                          "what fails (env DATA_DIR; skipped where the benchmark lacks the framework)")
     sp.add_argument('--home', default=None, help='where environments live (env CODEBENCH_ENVS)')
 
+# %% ../nbs/90_cli.ipynb #68da5e09
 def _imports_cell(b) -> str:
+    "A built environment's import check in a few words ('' where none ran)."
     i = b.imports
     if not i: return ''
     return f"{len(i['ok'])} ok, {len(i['absent'])} absent" + (f", {len(i['broken'])} FAIL" if i['broken'] else '')
@@ -624,43 +630,27 @@ def _own_recipe(framework:str, example:str|None):
     return Recipe(file_part('-'.join(filter(None, (framework, example)))), framework, (example,) if example else (), torch='',
                   note='built from --requirements')
 
-@command('env', "build and list the tests' environments (one per framework or example)", _env_args)
-def cmd_env(args) -> int:
-    """build: create a virtual environment per recipe of FRAMEWORK (or only EXAMPLE's) under $CODEBENCH_ENVS (default
-    ~/.cache/codebench/envs) with uv (pip where uv is missing): the CPU build of torch first, then the recipe's packages, then
-    `pip check`, then (with --benchmark) an import of every module the served examples' tests and code import; an environment
-    built from the same recipe is reused. list: the recipes and what is built. show: a recipe and its environment's checks.
-    Evaluate with `--env auto` to use them. For GPU-only stacks, run codebench inside the benchmark authors' Docker image and
-    point --env at its interpreter."""
-    from codebench.envs import RECIPES, build_env, built_envs, envs_home, recipe_for, recipes_for
-    built = {b.name: b for b in built_envs(args.home)}
-    if args.action == 'list':
-        rows = [dict(framework=r.framework, examples=', '.join(r.examples) or '(default)', env=r.name,
-                     built='yes' if r.name in built else 'no', installer=built[r.name].installer or 'pip' if r.name in built else '',
-                     pip_check=built[r.name].pip_check[:40] if r.name in built else '',
-                     imports=_imports_cell(built[r.name]) if r.name in built else '',
-                     python=built[r.name].python if r.name in built else '') for r in RECIPES]
-        print(_table(rows))
-        print(f"\nenvironments live in {Path(args.home or envs_home())}")
-        return 0
-    if not args.framework: print(f'codebench env {args.action}: error: FRAMEWORK is required', file=sys.stderr); return 2
-    recipes = [recipe_for(args.framework, args.example)] if args.example else recipes_for(args.framework)
-    if (not recipes or recipes[0] is None) and args.action == 'build' and args.requirements:
-        recipes = [_own_recipe(args.framework, args.example)]  # no recipe ships for it: your list is the recipe
-    if not recipes or recipes[0] is None:
-        known = ', '.join(sorted({r.framework for r in RECIPES}))
-        print(f"codebench env: error: no recipe for {args.framework}; recipes ship for {known} "
-              "(build from your own list with --requirements FILE, or name an interpreter with --env FRAMEWORK=PYTHON)", file=sys.stderr); return 2
-    if args.action == 'show':
-        for r in recipes:
-            print(f"{r.name}: {r.framework} {'/'.join(r.examples) or '(default)'}\n  torch: {r.torch or '-'}\n  packages: {' '.join(r.packages)}"
-                  + (f"\n  then: {'; '.join(r.after)}" if r.after else '') + (f"\n  note: {r.note}" if r.note else ''))
-            if b := built.get(r.name):
-                print(f"  built: {b.python} with {b.installer or 'pip'} in {b.seconds} s; pip check: {b.pip_check}")
-                if b.imports: print(f"  imports ({', '.join(b.imports['examples'])}): {_imports_cell(b)}; not installed: "
-                                    f"{', '.join(b.imports['absent']) or '-'}"
-                                    + ''.join(f"\n    FAILS {m}: {e}" for m, e in b.imports['broken'].items()))
-        return 0
+def _env_recipes(
+    framework:str|None, example:str|None,
+    requirements=None,  # `--requirements` of `env build`: a framework without a recipe gets one from it
+    built:dict|None=None,  # for `env show`: environments built already, those made from `--requirements` included
+) -> list:
+    "The recipes `env build|show` works on: FRAMEWORK's (only EXAMPLE's), or your own where none ships."
+    from codebench.envs import RECIPES, Recipe, recipe_for, recipes_for
+    if not framework: raise ValueError('FRAMEWORK is required (codebench env build|show FRAMEWORK [EXAMPLE])')
+    recipes = [r for r in ([recipe_for(framework, example)] if example else recipes_for(framework)) if r]
+    if recipes: return recipes
+    if requirements: return [_own_recipe(framework, example)]  # no recipe ships for it: your list is the recipe
+    own = _own_recipe(framework, example)
+    if b := (built or {}).get(own.name): return [Recipe(**b.recipe)]  # built from your list before
+    known = ', '.join(sorted({r.framework for r in RECIPES}))
+    raise ValueError(f"no recipe for {framework}; recipes ship for {known} "
+                     "(build from your own list with --requirements FILE, or name an interpreter with --env FRAMEWORK=PYTHON)")
+
+# %% ../nbs/90_cli.ipynb #0d1ab00e
+def _env_build(recipes:list, args) -> list:
+    "Build (or reuse) each recipe's environment as `args` say; one row per environment, its problems on stderr."
+    from codebench.envs import build_env
     rows = []
     for r in recipes:
         b = build_env(r, args.home, force=args.force, python=args.python, requirements=args.requirements, progress=True,
@@ -670,6 +660,47 @@ def cmd_env(args) -> int:
         if b.pip_check != 'ok': print(f"{b.name}: pip check reports conflicts:\n{b.pip_check}", file=sys.stderr)
         if b.imports.get('broken'): print(f"{b.name}: installed but failing to import: "
                                           + '; '.join(f"{m} ({e})" for m, e in b.imports['broken'].items()), file=sys.stderr)
+    return rows
+
+# %% ../nbs/90_cli.ipynb #80c32dd0
+def _env_list(built:dict, home=None):
+    "Every recipe, and what is built of it under `home`."
+    from codebench.envs import RECIPES, envs_home
+    rows = [dict(framework=r.framework, examples=', '.join(r.examples) or '(default)', env=r.name,
+                 built='yes' if r.name in built else 'no', installer=built[r.name].installer or 'pip' if r.name in built else '',
+                 pip_check=built[r.name].pip_check[:40] if r.name in built else '',
+                 imports=_imports_cell(built[r.name]) if r.name in built else '',
+                 python=built[r.name].python if r.name in built else '') for r in RECIPES]
+    print(_table(rows))
+    print(f"\nenvironments live in {Path(home or envs_home())}")
+
+def _env_show(recipes:list, built:dict):
+    "Each recipe, and its environment's checks where it is built."
+    for r in recipes:
+        print(f"{r.name}: {r.framework} {'/'.join(r.examples) or '(default)'}\n  torch: {r.torch or '-'}\n  packages: {' '.join(r.packages)}"
+              + (f"\n  then: {'; '.join(r.after)}" if r.after else '') + (f"\n  note: {r.note}" if r.note else ''))
+        if b := built.get(r.name):
+            print(f"  built: {b.python} with {b.installer or 'pip'} in {b.seconds} s; pip check: {b.pip_check}")
+            if b.imports: print(f"  imports ({', '.join(b.imports['examples'])}): {_imports_cell(b)}; not installed: "
+                                f"{', '.join(b.imports['absent']) or '-'}"
+                                + ''.join(f"\n    FAILS {m}: {e}" for m, e in b.imports['broken'].items()))
+
+# %% ../nbs/90_cli.ipynb #9d0c3492
+@command('env', "build and list the tests' environments (one per framework or example)", _env_args)
+def cmd_env(args) -> int:
+    """build: create a virtual environment per recipe of FRAMEWORK (or only EXAMPLE's) under $CODEBENCH_ENVS (default
+    ~/.cache/codebench/envs) with uv (pip where uv is missing): the CPU build of torch first, then the recipe's packages, then
+    `pip check`, then (with --benchmark) an import of every module the served examples' tests and code import; an environment
+    built from the same recipe is reused. list: the recipes and what is built. show: a recipe and its environment's checks.
+    Evaluate with `--env auto` to use them. For GPU-only stacks, run codebench inside the benchmark authors' Docker image and
+    point --env at its interpreter."""
+    from codebench.envs import built_envs
+    built = {b.name: b for b in built_envs(args.home)}
+    if args.action == 'list': _env_list(built, args.home); return 0
+    recipes = (_env_recipes(args.framework, args.example, args.requirements) if args.action == 'build' else
+               _env_recipes(args.framework, args.example, built=built))
+    if args.action == 'show': _env_show(recipes, built); return 0
+    rows = _env_build(recipes, args)
     print(_table(rows))
     own = recipes[0].note == 'built from --requirements'
     print(f"\nuse it with --env {args.framework}={rows[0]['python']}" if own else f"\nuse them with --env auto (or --env {args.framework}=<python>)")

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 # %% auto #0
-__all__ = ['VERDICTS', 'Record', 'Task', 'Prompt', 'Completion', 'Result', 'make_task_id', 'JsonlError', 'read_jsonl',
-           'repair_jsonl', 'append_jsonl', 'write_jsonl', 'done_keys', 'read_samples', 'RunLocked', 'run_lock',
+__all__ = ['VERDICT_MEANINGS', 'VERDICTS', 'SCORED_VERDICTS', 'REUSABLE_VERDICTS', 'HARNESS_FAULTS', 'UNUSABLE_VERDICTS',
+           'Record', 'Task', 'Prompt', 'Completion', 'Verdict', 'Result', 'make_task_id', 'JsonlError', 'read_jsonl',
+           'repair_jsonl', 'append_jsonl', 'done_keys', 'write_jsonl', 'read_samples', 'RunLocked', 'run_lock',
            'model_slug', 'file_part', 'run_name', 'prompts_path', 'example_run_dir', 'model_run_dir', 'run_examples',
-           'demo_root', 'Settings', 'load_settings']
+           'demo_root', 'examples_dir', 'is_framework', 'example_path', 'framework_path', 'code_path',
+           'requirements_path', 'corpus_path', 'metadata_path', 'code_rel', 'Settings', 'load_settings']
 
 # %% ../nbs/00_core.ipynb #2b2e7879
 class Record:
@@ -74,7 +76,7 @@ class Task(Record):
     @property
     def class_name(self) -> str|None: return self.target.rsplit('.', 1)[0] if '.' in self.target else None
     @property
-    def code_dir(self) -> Path: return Path(self.example_dir)/'code'
+    def code_dir(self) -> Path: return code_path(self.example_dir)
 
 # %% ../nbs/00_core.ipynb #e7505687
 @dataclass
@@ -96,11 +98,39 @@ class Completion(Record):
     usage: dict = field(default_factory=dict)  # prompt_tokens, completion_tokens, seconds, cost
     finish_reason: str = ''
 
-VERDICTS = ('pass', 'fail', 'error', 'timeout', 'tampered', 'no-code', 'wrong-name', 'syntax-error', 'splice-failed')
+# %% ../nbs/00_core.ipynb #f590303c
+@dataclass(frozen=True)
+class Verdict:
+    "What a verdict means for scoring and for the next `evaluate`."
+    name: str
+    meaning: str  # in one line, for people
+    scored: bool = True  # counts toward pass@k and pass ratios, as a pass or as a failure
+    passed: bool = False  # the answer passed every census test
+    reusable: bool = False  # an identical answer judged against the same census gets it again without a run
+    harness_fault: bool = False  # the harness failed, not the model: logged apart, never scored, judged again by the next `evaluate`
+    unusable: bool = False  # the answer never reached the tests: no code, not the function asked for, or it does not compile
 
-@dataclass
+VERDICT_MEANINGS = {v.name: v for v in (
+    Verdict('pass', 'every census test ran and passed', passed=True, reusable=True),
+    Verdict('fail', 'a census test failed, erred, was skipped or did not run', reusable=True),
+    Verdict('error', 'the harness failed (a run that errs warm is run again cold first)', scored=False, harness_fault=True),
+    Verdict('timeout', 'the run was killed at the wall-clock limit', reusable=True),
+    Verdict('tampered', 'the answer changed what the tests or their report rely on', reusable=True),
+    Verdict('no-code', 'no code in the completion', unusable=True),
+    Verdict('wrong-name', 'the completion does not define the function asked for', unusable=True),
+    Verdict('syntax-error', 'the answer does not compile, or was cut inside the function', unusable=True),
+    Verdict('splice-failed', 'the answer spliced into its file does not compile', unusable=True),
+)}
+VERDICTS = tuple(VERDICT_MEANINGS)
+SCORED_VERDICTS = tuple(v for v, m in VERDICT_MEANINGS.items() if m.scored)
+REUSABLE_VERDICTS = tuple(v for v, m in VERDICT_MEANINGS.items() if m.reusable)
+HARNESS_FAULTS = tuple(v for v, m in VERDICT_MEANINGS.items() if m.harness_fault)
+UNUSABLE_VERDICTS = tuple(v for v, m in VERDICT_MEANINGS.items() if m.unusable)
+
+# %% ../nbs/00_core.ipynb #04d80c7f
+@dataclass(kw_only=True)
 class Result(Record):
-    "The verdict of running one completion against its task's tests."
+    "The verdict of running one completion against its task's tests (built by keyword: a reordered field cannot swap two values)."
     task_id: str
     model: str
     sample: int
@@ -117,6 +147,9 @@ class Result(Record):
 
     def __post_init__(self):
         if self.verdict not in VERDICTS: raise ValueError(f"unknown verdict {self.verdict!r}; expected one of {VERDICTS}")
+
+    @property
+    def meaning(self) -> Verdict: return VERDICT_MEANINGS[self.verdict]
 
 # %% ../nbs/00_core.ipynb #53a337e9
 def make_task_id(framework:str, example:str, name:str) -> str:
@@ -183,6 +216,7 @@ def repair_jsonl(path) -> int:
     warnings.warn(f"{path}: moved a torn last line ({len(data) - torn} bytes) to {path.name}.torn", stacklevel=2)
     return len(data) - torn
 
+# %% ../nbs/00_core.ipynb #5990fdec
 def append_jsonl(
     path,  # JSONL file, created with its parent directories if missing
     records:Iterable,  # `Record`s or dicts
@@ -199,6 +233,15 @@ def append_jsonl(
         if fsync: os.fsync(f.fileno())
     return len(lines)
 
+# %% ../nbs/00_core.ipynb #e1f7c7a0
+def done_keys(
+    path,  # JSONL file of records already produced
+    key:Callable=lambda r: (r['task_id'], r['sample']),  # identity of a record
+) -> set:
+    "Keys of the records already in `path`: what a resumed run skips."
+    return {key(r) for r in read_jsonl(path)}
+
+# %% ../nbs/00_core.ipynb #1f6e583a
 def write_jsonl(path, records:Iterable) -> int:
     "Replace `path` atomically with `records` (readers never see a half-written file)."
     path = Path(path)
@@ -212,13 +255,6 @@ def write_jsonl(path, records:Iterable) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     return len(lines)
-
-def done_keys(
-    path,  # JSONL file of records already produced
-    key:Callable=lambda r: (r['task_id'], r['sample']),  # identity of a record
-) -> set:
-    "Keys of the records already in `path`: what a resumed run skips."
-    return {key(r) for r in read_jsonl(path)}
 
 # %% ../nbs/00_core.ipynb #53d3f92c
 def read_samples(
@@ -300,6 +336,43 @@ def run_examples(runs) -> list:
 def demo_root() -> Path:
     "Root of the embedded demo benchmark."
     return Path(str(files('codebench')/'benchmarks'/'demo'))
+
+# %% ../nbs/00_core.ipynb #441d37b0
+def examples_dir(framework_dir) -> Path:
+    "`<framework>/test_examples`: the folder of a framework's examples."
+    return Path(framework_dir)/'test_examples'
+
+def is_framework(path) -> bool:
+    "Is `path` a framework folder (one with `test_examples/`)?"
+    return examples_dir(path).is_dir()
+
+def example_path(root, framework:str, example:str) -> Path:
+    "`<root>/<framework>/test_examples/<example>`."
+    return examples_dir(Path(root)/framework)/example
+
+def framework_path(example_dir) -> Path:
+    "The framework folder that holds an example folder."
+    return Path(example_dir).parent.parent
+
+def code_path(example_dir) -> Path:
+    "`<example>/code`: the project, with the gold implementation and the tests."
+    return Path(example_dir)/'code'
+
+def requirements_path(example_dir) -> Path:
+    "`<example>/requirements`: the example's requirement documents (`*.md`)."
+    return Path(example_dir)/'requirements'
+
+def corpus_path(framework_dir) -> Path:
+    "`<framework>/knowledge_corpus`: the framework's knowledge corpus."
+    return Path(framework_dir)/'knowledge_corpus'
+
+def metadata_path(framework_dir) -> Path:
+    "`<framework>/knowledge_corpus/metadata.json`: the framework's display name and description."
+    return corpus_path(framework_dir)/'metadata.json'
+
+def code_rel(path:str) -> str:
+    "A task path (relative to the example: `code/pkg/a.py`) relative to the project (`pkg/a.py`)."
+    return path[len('code/'):] if path.startswith('code/') else path
 
 # %% ../nbs/00_core.ipynb #668bcdd4
 @dataclass(frozen=True)

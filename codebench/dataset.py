@@ -12,14 +12,14 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core import demo_root, read_jsonl, write_jsonl
+from .core import code_rel, corpus_path, demo_root, is_framework, read_jsonl, write_jsonl
 from .mutate import stub_code
 from .parse import parse_benchmark
 from .splice import reindent
 
 # %% auto #0
 __all__ = ['KEEP_SUFFIXES', 'KEEP_NAMES', 'SKIP_DIRS', 'MAX_FILE_BYTES', 'corpus_files', 'normalized_hash', 'Exclusions',
-           'strip_tasks', 'instruct_samples', 'build_dataset', 'load_sft_dataset']
+           'strip_tasks', 'corpus_windows', 'instruct_samples', 'build_dataset', 'load_sft_dataset']
 
 # %% ../nbs/17_dataset.ipynb #b2888a14
 KEEP_SUFFIXES = {'.py', '.md', '.yaml', '.yml', '.toml', '.sh', '.json', '.txt', '.rst', '.cfg', '.ini'}
@@ -30,7 +30,7 @@ MAX_FILE_BYTES = 1 << 20
 
 def corpus_files(framework_dir) -> list:
     "`(root, path)` of every file of the knowledge corpus worth training on, sorted."
-    kc = Path(framework_dir)/'knowledge_corpus'
+    kc = corpus_path(framework_dir)
     if not kc.is_dir(): raise FileNotFoundError(f"{framework_dir} has no knowledge_corpus/ directory")
     out = []
     for root in sorted(p for p in kc.iterdir() if p.is_dir()):
@@ -64,7 +64,7 @@ class Exclusions:
         ex = cls()
         root = Path(framework_dir)
         for t in parse_benchmark(root.parent, root.name).tasks:
-            ex.by_path.setdefault(t.source_path.removeprefix('code/'), set()).add(t.target)
+            ex.by_path.setdefault(code_rel(t.source_path), set()).add(t.target)
             if t.kind != 'block': ex.hashes[normalized_hash(t.gold)] = t.task_id
         return ex
 
@@ -122,8 +122,32 @@ def _windows(ids:list, max_length:int) -> list:
     step = max(1, max_length - max_length // 8)
     return [ids[i:i + max_length] for i in range(0, max(len(ids) - max_length // 8, 1), step)]
 
-def instruct_samples(text:str, rel_path:str, exclusions:Exclusions) -> tuple:
-    "`(chat samples, removed)`: one sample per function or method of a Python file."
+# %% ../nbs/17_dataset.ipynb #438553e8
+def corpus_windows(
+    text:str, rel:str,  # a corpus file's text, and its path in the corpus
+    exclusions:Exclusions,
+    tokenizer=None,  # a tokenizer (default: 4 characters per token)
+    max_length:int=2048,  # tokens per window
+    file_header:bool=True,  # start the file with '# File: <path>'
+    size:int|None=None,  # the file's size in bytes (default: of `text`)
+) -> tuple:
+    "`(samples, removed)`: overlapping windows of one corpus file, its task functions cut out."
+    removed = []
+    if Path(rel).suffix == '.py': text, removed = strip_tasks(text, rel, exclusions)
+    body = (f"# File: {rel}\n" if file_header else '') + text
+    suffix = Path(rel).suffix or Path(rel).name
+    meta = dict(path=rel, type=suffix, size=len(text.encode()) if size is None else size, lines=text.count('\n') + 1,
+                hash=hashlib.sha256(text.encode()).hexdigest()[:16])
+    if tokenizer is None:
+        chunk = max_length * 4
+        pieces = [body[i:i + chunk] for i in range(0, max(len(body) - chunk // 8, 1), chunk - chunk // 8)]
+        return [dict(text=x, tokens=len(x) // 4, window=i, **meta) for i, x in enumerate(pieces)], removed
+    ids = tokenizer(body, add_special_tokens=False)['input_ids']
+    return [dict(text=tokenizer.decode(w), tokens=len(w), window=i, **meta) for i, w in enumerate(_windows(ids, max_length))], removed
+
+# %% ../nbs/17_dataset.ipynb #3bb890b3
+def instruct_samples(text:str, rel_path:str, exclusions:Exclusions, tokenizer=None) -> tuple:
+    "`(chat samples, removed)`: one sample per function or method of a Python file, with its token count."
     try: tree = ast.parse(text)
     except SyntaxError: return [], []
     lines = text.splitlines(keepends=True)
@@ -138,11 +162,14 @@ def instruct_samples(text:str, rel_path:str, exclusions:Exclusions) -> tuple:
         cls = f" of class `{q.rsplit('.', 1)[0]}`" if '.' in q else ''
         user = (f"Implement `{node.name}`{cls} in `{rel_path}`.\n\n```python\n{reindent(header + chr(10), '').rstrip()}\n```"
                 + (f"\n\n{doc}" if doc else ''))
+        chat = user + f"```python\n{reindent(code, '').rstrip()}\n```"
         samples.append(dict(messages=[{'role': 'user', 'content': user},
                                       {'role': 'assistant', 'content': f"```python\n{reindent(code, '').rstrip()}\n```"}],
-                            path=rel_path, name=q, lines=b - a + 1))
+                            path=rel_path, name=q, lines=b - a + 1,
+                            tokens=len(tokenizer(chat, add_special_tokens=False)['input_ids']) if tokenizer else len(chat) // 4))
     return samples, removed
 
+# %% ../nbs/17_dataset.ipynb #2deff651
 def build_dataset(
     framework:str,  # framework directory name
     out,  # output directory
@@ -157,7 +184,7 @@ def build_dataset(
     if mode not in ('corpus', 'instruct'): raise ValueError(f"mode must be 'corpus' or 'instruct', not {mode!r}")
     root = Path(root) if root else demo_root()
     fdir = root/framework
-    if not (fdir/'test_examples').is_dir(): raise ValueError(f"no framework {framework!r} in {root}")
+    if not is_framework(fdir): raise ValueError(f"no framework {framework!r} in {root}")
     if isinstance(tokenizer, (str, Path)):
         from transformers import AutoTokenizer
         tokenizer = AutoTokenizer.from_pretrained(tokenizer)
@@ -167,26 +194,10 @@ def build_dataset(
         rel = str(p.relative_to(croot))
         text = p.read_text(encoding='utf-8', errors='replace')
         files += 1
-        if mode == 'instruct':
-            if p.suffix != '.py': continue
-            s, r = instruct_samples(text, rel, exc); removed += [(rel, q, w) for q, w in r]
-            for x in s:
-                chat = ''.join(m['content'] for m in x['messages'])
-                x['tokens'] = len(tokenizer(chat, add_special_tokens=False)['input_ids']) if tokenizer else len(chat) // 4
-            samples += s
-            continue
-        if p.suffix == '.py':
-            text, r = strip_tasks(text, rel, exc); removed += [(rel, q, w) for q, w in r]
-        body = (f"# File: {rel}\n" if file_header else '') + text
-        meta = dict(path=rel, type=p.suffix or p.name, size=p.stat().st_size, lines=text.count('\n') + 1,
-                    hash=hashlib.sha256(text.encode()).hexdigest()[:16])
-        if tokenizer is None:
-            chunk = max_length * 4
-            pieces = [body[i:i + chunk] for i in range(0, max(len(body) - chunk // 8, 1), chunk - chunk // 8)]
-            samples += [dict(text=x, tokens=len(x) // 4, window=i, **meta) for i, x in enumerate(pieces)]
-        else:
-            ids = tokenizer(body, add_special_tokens=False)['input_ids']
-            samples += [dict(text=tokenizer.decode(w), tokens=len(w), window=i, **meta) for i, w in enumerate(_windows(ids, max_length))]
+        if mode == 'instruct' and p.suffix != '.py': continue
+        s, r = instruct_samples(text, rel, exc, tokenizer) if mode == 'instruct' else \
+               corpus_windows(text, rel, exc, tokenizer, max_length, file_header, size=p.stat().st_size)
+        samples += s; removed += [(rel, q, w) for q, w in r]
     train, val = _split(samples, val_share, seed)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     write_jsonl(out/'train.jsonl', train); write_jsonl(out/'validation.jsonl', val)

@@ -27,7 +27,7 @@ except ModuleNotFoundError: import tomli as tomllib  # Python 3.10
 __all__ = ['SEED', 'VISION_TORCH', 'RECIPES', 'QUIET_ENV', 'Recipe', 'recipes_for', 'recipe_for', 'envs_home', 'env_python',
            'BuiltEnv', 'load_built', 'built_envs', 'pip_sources', 'uv_source_args', 'find_uv', 'uv_cache_env',
            'share_bytecode', 'build_env', 'check_imports', 'recipe_modules', 'check_env_imports', 'parse_env_options',
-           'read_env_config', 'EnvMap']
+           'read_env_config', 'EnvMap', 'env_map']
 
 # %% ../nbs/05a_envs.ipynb #c1e822bb
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Recipe:
     after: tuple = ()  # then these pip commands, in order (e.g. 'install mcp<2', 'uninstall -y morphcloud')
     note: str = ''  # what it leaves out, and why
 
+# %% ../nbs/05a_envs.ipynb #c84e83a9
 _R1 = ('transformers==4.49.0', 'trl==0.16.0', 'accelerate', 'datasets', 'peft', 'math-verify==0.5.2', 'latex2sympy2_extended>=1.0.6',
        'babel', 'e2b-code-interpreter', 'morphcloud', 'qwen-vl-utils', 'pytest', 'python-dotenv', 'pillow', 'Levenshtein', 'json_repair')
 SEED = ('pip', 'setuptools<81')  # what `python -m venv` seeds; setuptools 81 dropped pkg_resources, which verl/PACS imports
@@ -78,6 +79,7 @@ RECIPES = (
         'safetensors', 'requests', 'six'), note='no tensorrt, transformer-engine or Megatron-LM training code (GPU-only or not on PyPI)'),
 )
 
+# %% ../nbs/05a_envs.ipynb #2b133ba1
 def recipes_for(framework:str, recipes=None) -> list:
     "Every recipe of a framework (among `recipes`, default `RECIPES`), its default first."
     return sorted((r for r in (recipes or RECIPES) if r.framework == framework), key=lambda r: bool(r.examples))
@@ -427,3 +429,14 @@ class EnvMap:
         try: return probe_python(self.python_for(framework, example))
         except EnvError as e:
             raise EnvError(f"{framework}/{example}: {e} (named by {self.choice(framework, example)[1]})") from None
+
+# %% ../nbs/05a_envs.ipynb #d6c484f1
+def env_map(
+    env=None,  # an `EnvMap` (returned as it is), or `--env` values: a list of them, one comma-separated string, or None
+    runs=None,  # run directory (its codebench.toml)
+    root=None,  # benchmark root (its codebench.toml)
+    **kwargs,  # the rest of `EnvMap`'s arguments: environ, home, recipes
+) -> EnvMap:
+    "The tests' interpreters from whatever the caller holds: `--env` values, or an `EnvMap` made before."
+    if isinstance(env, EnvMap): return env
+    return EnvMap([env] if isinstance(env, str) else env, runs=runs, root=root, **kwargs)

@@ -24,15 +24,16 @@ import warnings
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .core import (Completion, Record, Result, Task, append_jsonl, file_part, model_run_dir, read_jsonl, read_samples, run_examples,
-                            run_lock, run_name, write_jsonl)
+from .core import (HARNESS_FAULTS, REUSABLE_VERDICTS, Completion, Record, Result, Task, append_jsonl, code_path, code_rel,
+                            corpus_path, file_part, framework_path, model_run_dir, read_jsonl, read_samples, run_examples, run_lock, run_name,
+                            write_jsonl)
 from .dataset import Exclusions, normalized_hash, strip_tasks
 from .mutate import stub_code
 from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, check_not_root, choose_isolation, isolation_of, layout_of, make_workspace, own_python,
@@ -268,8 +269,6 @@ def run_job(
     return job, run
 
 # %% ../nbs/07_evaluate.ipynb #131b34d9
-def _code_rel(path:str) -> str: return path[len('code/'):] if path.startswith('code/') else path
-
 @lru_cache(256)
 def _read_source(path:str) -> str: return Path(path).read_text(encoding='utf-8')
 
@@ -317,9 +316,9 @@ def run_spec(
 ) -> dict:
     "What the plugin checks in one run (paths relative to the example's `code/`, where the run starts)."
     gold = baseline or {}
-    return dict(answer=[[_code_rel(p), lines] for p, lines in answer.items()], record=True, canary=secrets.token_hex(4) if canaries else '',
-                skip_checks=gold.get('skip_checks', []), tests=sorted({_code_rel(p) for t in tasks for p in t.test_paths}),
-                targets=[dict(file=_code_rel(t.source_path), qualname=t.target, gold_types=gold.get('returns', []),
+    return dict(answer=[[code_rel(p), lines] for p, lines in answer.items()], record=True, canary=secrets.token_hex(4) if canaries else '',
+                skip_checks=gold.get('skip_checks', []), tests=sorted({code_rel(p) for t in tasks for p in t.test_paths}),
+                targets=[dict(file=code_rel(t.source_path), qualname=t.target, gold_types=gold.get('returns', []),
                               module_classes=module_classes(_original(t))) for t in tasks])
 
 # %% ../nbs/07_evaluate.ipynb #810adefe
@@ -334,12 +333,12 @@ def decontaminated_corpus(
 ) -> Path|None:
     "The framework's knowledge corpus with every task's own function stubbed: what a run sees (made once per process; None without a corpus)."
     fw = Path(framework_dir).resolve()
-    src = fw/'knowledge_corpus'
+    src = corpus_path(fw)
     if not src.is_dir(): return None
     with _CORPORA_LOCK:
         if fw in _CORPORA and _CORPORA[fw].is_dir(): return _CORPORA[fw]
         ex = Exclusions.for_framework(fw)
-        dest = Path(tempfile.mkdtemp(prefix=f'codebench-corpus-{file_part(fw.name)}-'))/'knowledge_corpus'
+        dest = corpus_path(tempfile.mkdtemp(prefix=f'codebench-corpus-{file_part(fw.name)}-'))
         for here, dirs, files in os.walk(src):
             rel = Path(here).relative_to(src)
             (dest/rel).mkdir(parents=True, exist_ok=True)
@@ -361,7 +360,7 @@ def decontaminated_corpus(
 def task_corpus(task:Task) -> str:
     "The decontaminated corpus a run of `task` sees ('' when its framework has none)."
     rel, corpus = layout_of(task.code_dir)
-    return str(decontaminated_corpus(Path(task.example_dir).parent.parent) or '') if corpus else ''
+    return str(decontaminated_corpus(framework_path(task.example_dir)) or '') if corpus else ''
 
 # %% ../nbs/07_evaluate.ipynb #8811e7ad
 _COPIES, _COPIES_LOCK = {}, threading.Lock()
@@ -381,9 +380,9 @@ def gold_copies(
         if t.kind == 'block': continue
         try: golds[normalized_hash(t.gold)] = t.task_id
         except SyntaxError: pass
-    own = {(_code_rel(t.source_path), a) for t in tasks for a in range(t.span[0], t.span[1] + 1)}
-    tests = {_code_rel(p) for t in tasks for p in t.test_paths}
-    ex, out, code = Exclusions(hashes=golds), {}, Path(tasks[0].example_dir)/'code'
+    own = {(code_rel(t.source_path), a) for t in tasks for a in range(t.span[0], t.span[1] + 1)}
+    tests = {code_rel(p) for t in tasks for p in t.test_paths}
+    ex, out, code = Exclusions(hashes=golds), {}, code_path(tasks[0].example_dir)
     for p in sorted(code.rglob('*.py')):
         rel = str(p.relative_to(code))
         if rel in tests or p.is_symlink(): continue
@@ -431,7 +430,7 @@ def preload_modules(tasks:list) -> tuple:
 @lru_cache(64)
 def _preload(files:tuple) -> tuple:
     "`files`: the (example directory, source file, test files) of each task."
-    names, codes = set(), {Path(exdir)/'code' for exdir, _, _ in files}
+    names, codes = set(), {code_path(exdir) for exdir, _, _ in files}
     for exdir, src, tests in files:
         for rel in {src, *tests}: names |= _imports(Path(exdir)/rel, True)
     for code in codes:
@@ -594,9 +593,9 @@ def _structural_census(task:Task) -> tuple:
     if not task.test_paths: return 'no-tests', 'no test file listed'
     missing = [p for p in task.test_paths if not (Path(task.example_dir)/p).is_file()]
     if missing:
-        from codebench.parse import _close_match
-        return 'test-file-missing', f"test file {', '.join(missing)} does not exist{_close_match(missing[0], Path(task.example_dir))}"
-    if not all(p.startswith('code/') for p in task.test_paths): return 'test-file-missing', 'test files must lie under code/'
+        from codebench.parse import did_you_mean
+        return 'test-file-missing', f"test file {', '.join(missing)} does not exist{did_you_mean(missing[0], Path(task.example_dir))}"
+    if any(code_rel(p) == p for p in task.test_paths): return 'test-file-missing', 'test files must lie under code/'
     return '', ''
 
 # %% ../nbs/07_evaluate.ipynb #be78b35d
@@ -652,7 +651,7 @@ def compute_census(
         if cause: out[t.task_id] = Census(t.task_id, False, reason=reason, digest=dig, cause=cause, python=env.python)
         else: todo[(t.example_dir, tuple(t.test_paths))].append((t, dig))
     copies = gold_copies(tasks)  # a task's gold found elsewhere in the example: stubbed in every run
-    mk = lambda key, t, files, log, spec: Job(key, t.task_id, str(t.code_dir), {**copies, **files}, [_code_rel(p) for p in t.test_paths], [],
+    mk = lambda key, t, files, log, spec: Job(key, t.task_id, str(t.code_dir), {**copies, **files}, [code_rel(p) for p in t.test_paths], [],
                                               str(log), limits or Limits(), isolation, env.python, spec=spec, corpus=task_corpus(t))
     gold = {}
     for (exdir, tests), group in todo.items():
@@ -682,7 +681,7 @@ def compute_census(
         c = out[t.task_id]
         s = splice(t, stub_code(t.gold)) if c.ok else None
         if s is not None and s.ok:
-            stubs.append(mk(t.task_id, t, {_code_rel(t.source_path): s.source}, run_dir/'census'/f"stub__{file_part(t.name)}.log", {}))
+            stubs.append(mk(t.task_id, t, {code_rel(t.source_path): s.source}, run_dir/'census'/f"stub__{file_part(t.name)}.log", {}))
     for job, run in tqdm(executor.imap_unordered(fn, stubs), total=len(stubs), desc='stub runs', disable=not progress or not stubs,
                          leave=False):
         _stub_verdict(out[job.key], run)
@@ -723,13 +722,14 @@ def _key(task_id:str, source:str) -> str:
     return hashlib.sha256(f"{task_id}\0{source}".encode('utf-8', 'surrogatepass')).hexdigest()  # a lone surrogate is text too
 
 def _result(c:Completion, key:str, o:Outcome, log:str, census:str) -> Result:
-    return Result(c.task_id, c.model, c.sample, o.verdict, o.tests, o.pass_ratio, o.duration, log, o.isolation, o.detail, key, census, o.messages)
+    return Result(task_id=c.task_id, model=c.model, sample=c.sample, verdict=o.verdict, tests=o.tests, pass_ratio=o.pass_ratio,
+                  duration=o.duration, log_path=log, isolation=o.isolation, detail=o.detail, key=key, census=census, messages=o.messages)
 
 def _redo(r:Result, census:dict, rerun:str) -> bool:
     "Must this stored result be judged again?"
     c = census.get(r.task_id)
     if c is None or c.digest != r.census: return True  # judged against another census (or none)
-    return rerun == 'all' or r.verdict == 'error' or (rerun == 'fail' and r.verdict != 'pass')
+    return rerun == 'all' or r.verdict in HARNESS_FAULTS or (rerun == 'fail' and r.verdict != 'pass')
 
 def read_answer(task:Task, c:Completion) -> Splice:
     "The completion spliced into its task's file; an answer that is not even text Python can read (a lone surrogate) is a syntax error."
@@ -767,7 +767,7 @@ def evaluate_completions(
     executor = executor or LocalExecutor()
     pool = _pool(warm, tasks, isolation, env) if isinstance(executor, LocalExecutor) else None
     if pool and any((c.task_id, c.sample) not in done for c in completions): pool.prestart(executor.jobs)  # warming up while we splice
-    known = {r.key: r for r in old if r.key and r.verdict in ('pass', 'fail', 'timeout', 'tampered')}
+    known = {r.key: r for r in old if r.key and r.verdict in REUSABLE_VERDICTS}
     new, groups, sources = [], defaultdict(list), {}
     for c in completions:
         if (c.task_id, c.sample) in done: continue
@@ -784,12 +784,12 @@ def evaluate_completions(
             continue
         if key in known:
             r = known[key]
-            new.append(Result(c.task_id, c.model, c.sample, r.verdict, r.tests, r.pass_ratio, 0.0, r.log_path, r.isolation, r.detail, key, r.census, r.messages))
+            new.append(replace(r, task_id=c.task_id, model=c.model, sample=c.sample, duration=0.0, key=key))  # the same verdict, taken no time
             continue
         groups[key].append(c); sources[key] = (task, s.source)
     if new: append_jsonl(results_path, new)
     copies = gold_copies(tasks)
-    jobs = [Job(key, task.task_id, str(task.code_dir), {**copies, _code_rel(task.source_path): src}, [_code_rel(p) for p in task.test_paths],
+    jobs = [Job(key, task.task_id, str(task.code_dir), {**copies, code_rel(task.source_path): src}, [code_rel(p) for p in task.test_paths],
                 census[task.task_id].tests, str(log_dir/f"{file_part(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python,
                 baseline=census[task.task_id].baseline, corpus=task_corpus(task), replay=census[task.task_id].replayable,
                 spec=run_spec([task], {task.source_path: answer_lines(_original(task), src, task.target if task.kind != 'block' else None)}, census[task.task_id].baseline))
@@ -817,7 +817,7 @@ def evaluate(
     executor=None,  # default: `LocalExecutor(jobs)`
     progress:bool=True,
     warm:bool=True,  # warm workers (pre-imported test dependencies, a fork per run)
-    envs=None,  # an `EnvMap` (default: from CODEBENCH_ENV and codebench.toml in `runs`; else codebench's own interpreter)
+    envs=None,  # an `EnvMap` or `--env` values (default: from CODEBENCH_ENV and codebench.toml in `runs`; else codebench's own interpreter)
     rerun:str='error',  # what to judge again: 'error', 'fail' or 'all'
     fresh_census:bool=False,  # recompute the census even when cached
     condition:str='',  # the prompt condition the completions answered (the run `<model>~<condition>`)
@@ -825,11 +825,11 @@ def evaluate(
     include_weak:bool=False,  # count weak tasks (a stub passes them) in the headline numbers too
 ) -> dict:
     "Evaluate one model's completions in `runs`; return `{example_dir: metrics}`."
-    from codebench.envs import EnvMap
+    from codebench.envs import env_map
     from codebench.metrics import write_metrics
     isolation = choose_isolation(unsafe_no_sandbox)
     executor = executor or LocalExecutor(jobs)
-    envs = envs or EnvMap(runs=runs)
+    envs = env_map(envs, runs=runs)
     model, out = run_name(model, condition), {}
     examples = [e for e in run_examples(runs) if framework in (None, e[0]) and example in (None, e[1])
                 and (model_run_dir(runs, *e[:2], model)/'completions.jsonl').exists()]
@@ -842,7 +842,8 @@ def evaluate(
         comp_path = model_run_dir(runs, fw, ex, model)/'completions.jsonl'
         with run_lock(comp_path.parent, wait):
             pool = warm and isinstance(executor, LocalExecutor) and warm_pool(shared[env[d].python], isolation, env[d])
-            census = compute_census(tasks[d], d, executor, limits, isolation, progress, env[d], fresh_census, pool)
+            census = compute_census(tasks[d], d, executor=executor, limits=limits, isolation=isolation, progress=progress, env=env[d],
+                                    fresh=fresh_census, warm=pool)
             results = evaluate_completions(tasks[d], read_samples(comp_path, Completion, keep='first'), comp_path.parent/'results.jsonl', census,
                                            executor, limits, isolation, progress=progress, warm=pool, env=env[d], rerun=rerun)
             out[d] = write_metrics(comp_path.parent, tasks[d], results, census, include_weak)

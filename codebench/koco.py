@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .core import Completion, Prompt, Result, Task, append_jsonl, done_keys, example_run_dir, model_run_dir, read_jsonl, write_jsonl
+from .core import (SCORED_VERDICTS, Completion, Prompt, Result, Task, append_jsonl, done_keys, example_run_dir, model_run_dir,
+                            read_jsonl, write_jsonl)
 from .metrics import summarize, task_counts
 from .parse import to_koco
 
@@ -36,6 +37,7 @@ def import_koco_output(
         new += [Completion(tid, model, s, str(text)) for s, text in enumerate(comps) if (tid, s) not in have]
     return append_jsonl(out, new)
 
+# %% ../nbs/11_koco.ipynb #66dd265e
 def _samples(md:Path, task_id:str, comps:list) -> list:
     return sorted((c for c in comps if c.task_id == task_id), key=lambda c: c.sample)
 
@@ -57,6 +59,7 @@ def export_koco_output(
     write_jsonl(path, [r for r in records if r['completions']])
     return path
 
+# %% ../nbs/11_koco.ipynb #f46cbaaa
 def export_koco_results(
     runs, framework:str, example:str, model:str,
     out_dir=None,  # default: the model's run directory
@@ -75,7 +78,7 @@ def export_koco_results(
         if not census.get(t.task_id, {}).get('ok', False): continue
         cs = _samples(md, t.task_id, comps)
         rs = [results.get((t.task_id, c.sample)) for c in cs]
-        if not cs or any(r is None or r.verdict == 'error' for r in rs): continue  # not judged (yet), or the harness failed
+        if not cs or any(r is None or r.verdict not in SCORED_VERDICTS for r in rs): continue  # not judged (yet), or the harness failed
         records.append({**to_koco(t), 'prompt': prompts.get(t.task_id, []), 'completions': [c.text for c in cs],
                         'results': [r.verdict == 'pass' for r in rs], 'pass_ratios': [r.pass_ratio for r in rs]})
         scored += rs

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import VERDICTS, Result, read_jsonl, run_examples
+from .core import HARNESS_FAULTS, SCORED_VERDICTS, UNUSABLE_VERDICTS, VERDICTS, Result, read_jsonl, run_examples
 
 # %% auto #0
 __all__ = ['EXTRACTION', 'COVERS', 'pass_at_k', 'extraction_reason', 'extraction_counts', 'task_counts', 'pass_at_ks',
@@ -31,7 +31,7 @@ def pass_at_k(
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
 
 # %% ../nbs/08_metrics.ipynb #6f2b3c4d
-EXTRACTION = ('no-code', 'syntax-error', 'wrong-name', 'splice-failed')
+EXTRACTION = UNUSABLE_VERDICTS  # the verdicts of answers that never reached the tests (declared in `codebench.core`)
 
 def extraction_reason(
     verdict:str,
@@ -57,10 +57,10 @@ def extraction_counts(results:list) -> dict:
 
 # %% ../nbs/08_metrics.ipynb #bb203c21
 def task_counts(results:list) -> pd.DataFrame:
-    "One row per task: samples `n`, passes `c`, mean pass ratio, verdict counts; `error` results (the harness's) are left out."
+    "One row per task: samples `n`, passes `c`, mean pass ratio, verdict counts; results that are not scored (`error`: the harness's faults) are left out."
     rows = defaultdict(lambda: dict(n=0, c=0, ratio=0.0))
     for r in results:
-        if r.verdict == 'error': continue
+        if r.verdict not in SCORED_VERDICTS: continue
         row = rows[r.task_id]
         row['n'] += 1; row['c'] += r.verdict == 'pass'; row['ratio'] += r.pass_ratio
         row[r.verdict] = row.get(r.verdict, 0) + 1
@@ -103,6 +103,10 @@ def summarize(counts:pd.DataFrame, broken:dict|None=None, ks=None) -> dict:
                 avg_pass_ratio=float((counts.ratio * counts.n).sum() / total) if total else 0.0,
                 verdicts=verdicts, broken_tasks=dict(broken or {}))
 
+# %% ../nbs/08_metrics.ipynb #98db7d71
+COVERS = {False: 'scoreable tasks that are not weak', True: 'scoreable tasks, weak ones included'}
+_WEAK_KEYS = ('total_functions', 'total_tests', 'total_passed', 'overall_success_rate', 'pass_at_k', 'avg_pass_ratio', 'verdicts')
+
 def write_metrics(
     model_dir,  # RUNS/<framework>/<example>/<model>
     tasks:list, results:list,
@@ -116,7 +120,7 @@ def write_metrics(
     head = ok if include_weak else ok - weak
     counts = task_counts([r for r in results if r.task_id in head])
     m = summarize(counts, {t.task_id: census[t.task_id].reason for t in tasks if t.task_id not in ok})
-    errors = [r for r in results if r.task_id in ok and r.verdict == 'error']
+    errors = [r for r in results if r.task_id in ok and r.verdict in HARNESS_FAULTS]
     cen = [census[t.task_id] for t in tasks]
     wk = summarize(task_counts([r for r in results if r.task_id in weak]))
     m.update(covers=COVERS[include_weak],
@@ -131,9 +135,7 @@ def write_metrics(
         .to_csv(model_dir/'task_counts.csv', index=False)
     return m
 
-COVERS = {False: 'scoreable tasks that are not weak', True: 'scoreable tasks, weak ones included'}
-_WEAK_KEYS = ('total_functions', 'total_tests', 'total_passed', 'overall_success_rate', 'pass_at_k', 'avg_pass_ratio', 'verdicts')
-
+# %% ../nbs/08_metrics.ipynb #740f7d72
 def rewrite_metrics(
     model_dir,  # RUNS/<framework>/<example>/<model>, evaluated
     include_weak:bool=False,
@@ -162,6 +164,7 @@ def collect(
                                                         weak=[bool(census[t].get('weak')) for t in counts.task_id]))
     return pd.concat(frames, ignore_index=True).fillna(0) if frames else pd.DataFrame()
 
+# %% ../nbs/08_metrics.ipynb #8477855d
 def _rows(df:pd.DataFrame, by:list) -> pd.DataFrame:
     out = []
     for keys, g in df.groupby(by, sort=True):
@@ -205,7 +208,7 @@ def extraction_table(
             model = res.parent.name
             if model.startswith('_') or (models and model not in models): continue
             for r in read_jsonl(res, Result):
-                if r.task_id not in ok or r.verdict == 'error': continue
+                if r.task_id not in ok or r.verdict not in SCORED_VERDICTS: continue
                 totals[model] += 1
                 why = extraction_reason(r.verdict, r.detail)
                 if why: rows.append(dict(model=model, verdict=r.verdict, reason=why))

@@ -10,19 +10,14 @@ import copy
 import random
 from dataclasses import dataclass
 
+from fastcore.basics import patch
+
 from .splice import reindent
 
 # %% auto #0
 __all__ = ['Mutant', 'mutation_count', 'mutate', 'mutants', 'stub_code']
 
 # %% ../nbs/06_mutate.ipynb #4553c412
-_BINOP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
-          ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult}
-_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
-        ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In}
-_BOOL = {ast.And: ast.Or, ast.Or: ast.And}
-_CALLS = {'min': 'max', 'max': 'min', 'any': 'all', 'all': 'any'}
-
 class _Mutator(ast.NodeTransformer):
     "Walks the tree in a fixed order; counts mutation points and applies the one numbered `target`."
     def __init__(self, target:int=-1):
@@ -33,52 +28,6 @@ class _Mutator(ast.NodeTransformer):
         if hit: self.applied = what
         self.count += 1
         return hit
-
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        if type(node.op) in _BINOP and self._point(f"{type(node.op).__name__} -> {_BINOP[type(node.op)].__name__}"):
-            node.op = _BINOP[type(node.op)]()
-        return node
-
-    def visit_AugAssign(self, node):
-        self.generic_visit(node)
-        if type(node.op) in _BINOP and self._point(f"{type(node.op).__name__}= -> {_BINOP[type(node.op)].__name__}="):
-            node.op = _BINOP[type(node.op)]()
-        return node
-
-    def visit_Compare(self, node):
-        self.generic_visit(node)
-        for i, op in enumerate(node.ops):
-            if type(op) in _CMP and self._point(f"{type(op).__name__} -> {_CMP[type(op)].__name__}"):
-                node.ops[i] = _CMP[type(op)]()
-        return node
-
-    def visit_BoolOp(self, node):
-        self.generic_visit(node)
-        if self._point(f"{type(node.op).__name__} -> {_BOOL[type(node.op)].__name__}"): node.op = _BOOL[type(node.op)]()
-        return node
-
-    def visit_UnaryOp(self, node):
-        self.generic_visit(node)
-        if isinstance(node.op, (ast.Not, ast.USub)) and self._point(f"drop {type(node.op).__name__}"): return node.operand
-        return node
-
-    def visit_Constant(self, node):
-        v = node.value
-        if isinstance(v, bool):
-            if self._point(f"{v} -> {not v}"): return ast.copy_location(ast.Constant(not v), node)
-        elif isinstance(v, int):
-            if self._point(f"{v} -> {v + 1}"): return ast.copy_location(ast.Constant(v + 1), node)
-        elif isinstance(v, float):
-            new = v * 2 if v else 1.0
-            if self._point(f"{v} -> {new}"): return ast.copy_location(ast.Constant(new), node)
-        return node
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id in _CALLS and self._point(f"{node.func.id} -> {_CALLS[node.func.id]}"):
-            node.func = ast.copy_location(ast.Name(_CALLS[node.func.id], ast.Load()), node.func)
-        return node
 
     def _body(self, stmts:list) -> list:
         out = []
@@ -98,6 +47,69 @@ class _Mutator(ast.NodeTransformer):
         return node
 
     def visit_JoinedStr(self, node): return node  # leave f-string internals alone
+
+# %% ../nbs/06_mutate.ipynb #de31eab4
+_BINOP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
+          ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult}
+_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
+        ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In}
+_BOOL = {ast.And: ast.Or, ast.Or: ast.And}
+
+@patch
+def visit_BinOp(self:_Mutator, node):
+    self.generic_visit(node)
+    if type(node.op) in _BINOP and self._point(f"{type(node.op).__name__} -> {_BINOP[type(node.op)].__name__}"):
+        node.op = _BINOP[type(node.op)]()
+    return node
+
+@patch
+def visit_AugAssign(self:_Mutator, node):
+    self.generic_visit(node)
+    if type(node.op) in _BINOP and self._point(f"{type(node.op).__name__}= -> {_BINOP[type(node.op)].__name__}="):
+        node.op = _BINOP[type(node.op)]()
+    return node
+
+@patch
+def visit_Compare(self:_Mutator, node):
+    self.generic_visit(node)
+    for i, op in enumerate(node.ops):
+        if type(op) in _CMP and self._point(f"{type(op).__name__} -> {_CMP[type(op)].__name__}"):
+            node.ops[i] = _CMP[type(op)]()
+    return node
+
+@patch
+def visit_BoolOp(self:_Mutator, node):
+    self.generic_visit(node)
+    if self._point(f"{type(node.op).__name__} -> {_BOOL[type(node.op)].__name__}"): node.op = _BOOL[type(node.op)]()
+    return node
+
+@patch
+def visit_UnaryOp(self:_Mutator, node):
+    self.generic_visit(node)
+    if isinstance(node.op, (ast.Not, ast.USub)) and self._point(f"drop {type(node.op).__name__}"): return node.operand
+    return node
+
+# %% ../nbs/06_mutate.ipynb #126f755d
+_CALLS = {'min': 'max', 'max': 'min', 'any': 'all', 'all': 'any'}
+
+@patch
+def visit_Constant(self:_Mutator, node):
+    v = node.value
+    if isinstance(v, bool):
+        if self._point(f"{v} -> {not v}"): return ast.copy_location(ast.Constant(not v), node)
+    elif isinstance(v, int):
+        if self._point(f"{v} -> {v + 1}"): return ast.copy_location(ast.Constant(v + 1), node)
+    elif isinstance(v, float):
+        new = v * 2 if v else 1.0
+        if self._point(f"{v} -> {new}"): return ast.copy_location(ast.Constant(new), node)
+    return node
+
+@patch
+def visit_Call(self:_Mutator, node):
+    self.generic_visit(node)
+    if isinstance(node.func, ast.Name) and node.func.id in _CALLS and self._point(f"{node.func.id} -> {_CALLS[node.func.id]}"):
+        node.func = ast.copy_location(ast.Name(_CALLS[node.func.id], ast.Load()), node.func)
+    return node
 
 # %% ../nbs/06_mutate.ipynb #d8ca8691
 @dataclass

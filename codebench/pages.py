@@ -180,11 +180,13 @@ def note_html(note:str) -> str:
     "A warning as a block that stands out on any page (a notebook's output, or a page of its own)."
     return f'<p class="note" style="background:#fff4e5;border:2px solid #f08c00;border-radius:6px;padding:.6em 1em;font-weight:600">⚠ {html.escape(note)}</p>'
 
+# %% ../nbs/12c_pages.ipynb #49b5d05f
 def run_isolations(runs, models:list|None=None) -> list:
     "The `isolation` of every result of these runs (model folders; None: all)."
     return [r.isolation for fw, ex, d in run_examples(runs) for p in sorted(d.glob('*/results.jsonl'))
             if not models or p.parent.name in models for r in read_jsonl(p, Result)]
 
+# %% ../nbs/12c_pages.ipynb #0a9bdbca
 def publish_log(
     runs,  # run directory
     reports,  # the report set's folder: the log is copied to reports/logs/<its path in the run directory>

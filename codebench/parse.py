@@ -15,14 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import Task, demo_root, example_run_dir, make_task_id, write_jsonl
+from .core import (Task, code_path, demo_root, example_run_dir, examples_dir, framework_path, is_framework, make_task_id,
+                            metadata_path, requirements_path, write_jsonl)
 
 # %% auto #0
 __all__ = ['FIELD_TITLES', 'ParseIssue', 'ParseError', 'field_of_title', 'Section', 'split_sections', 'normalize_path',
            'parse_location', 'parse_test_paths', 'Definition', 'find_definitions', 'name_variants', 'resolve_name',
-           'statement_block', 'Target', 'verify_span', 'near_matches', 'section_to_task', 'read_document',
-           'parse_document', 'framework_of', 'load_metadata', 'parse_example', 'ParseReport', 'framework_dirs',
-           'parse_benchmark', 'to_koco', 'write_tasks']
+           'statement_block', 'Target', 'verify_span', 'near_matches', 'did_you_mean', 'section_to_task',
+           'read_document', 'parse_document', 'framework_of', 'load_metadata', 'parse_example', 'ParseReport',
+           'framework_dirs', 'parse_benchmark', 'to_koco', 'write_tasks']
 
 # %% ../nbs/01_parse.ipynb #1871920f
 @dataclass
@@ -206,6 +207,7 @@ def _words(text:str) -> set:
     parts = re.findall(r'[A-Za-z][a-z]+|[A-Z]+(?![a-z])', text)
     return {w.lower()[:5] for w in parts if len(w) > 2 and w.lower() not in _STOP}
 
+# %% ../nbs/01_parse.ipynb #1eb5fbbb
 @dataclass
 class Target:
     "What a documented span resolves to."
@@ -220,6 +222,7 @@ def _whole_def(defs:list, a:int, b:int) -> Definition|None:
     "The definition that lines `a`-`b` are exactly (from its first decorator or `def` line to its end)."
     return next((d for d in defs if a in (d.start, d.def_line) and b == d.end and not d.nested), None)
 
+# %% ../nbs/01_parse.ipynb #a32ad464
 def verify_span(
     tree:ast.AST,  # parsed source file
     name:str,  # documented name
@@ -269,16 +272,21 @@ def _strip_fence(text:str) -> str:
     m = re.match(r'^\s*(```|~~~)[\w+-]*\s*\n(.*?)\n\s*\1\s*$', text, re.S)
     return (m[2] if m else text).strip('\n')
 
+# %% ../nbs/01_parse.ipynb #10c42d0c
 def near_matches(missing:str, example_dir:Path) -> list:
     "Existing test-like files whose path is nearly `missing` (a typo'd test path), best first."
-    cands = [str(p.relative_to(example_dir)) for p in (Path(example_dir)/'code').rglob('*.py')]
+    cands = [str(p.relative_to(example_dir)) for p in code_path(example_dir).rglob('*.py')]
     return difflib.get_close_matches(missing, cands, n=3, cutoff=0.8)
 
-def _close_match(missing:str, example_dir:Path) -> str:
-    "' (did you mean X?)' for a test path with a typo, else ''."
+def did_you_mean(
+    missing:str,  # a test path, relative to the example, that does not exist
+    example_dir:Path,
+) -> str:
+    "' (did you mean X?)' for a test path with a typo, to end a message with; else ''."
     best = near_matches(missing, example_dir)
     return f" (did you mean {best[0]}?)" if best else ''
 
+# %% ../nbs/01_parse.ipynb #31cee12b
 def section_to_task(
     sec:Section,  # the section
     doc_rel:str,  # document path relative to the benchmark root, for messages
@@ -296,7 +304,7 @@ def section_to_task(
     try: rel, a, b = parse_location(loc_text)
     except ValueError as e: raise ParseError(loc_line, f"`{sec.name}`: '## Function Implementation': {e}") from None
     src = example_dir/rel
-    if not src.is_file() and (example_dir/'code'/rel).is_file(): rel, src = f'code/{rel}', example_dir/'code'/rel
+    if not src.is_file() and (code_path(example_dir)/rel).is_file(): rel = (code_path('.')/rel).as_posix(); src = example_dir/rel  # 'code/' left out
     if not src.is_file(): raise ParseError(loc_line, f"`{sec.name}`: source file {rel} does not exist in {example_dir.name}")
     try: lines, tree = sources.get_source(src)
     except SyntaxError as e: raise ParseError(loc_line, f"`{sec.name}`: {rel}:{e.lineno} does not parse: {e.msg}") from None
@@ -319,7 +327,7 @@ def section_to_task(
             test_paths[i] = near[0]
             warns.append((test_line, f"`{sec.name}`: benchmark defect: test file {t} does not exist; using {near[0]} (--resolve-test-paths)"))
         else:
-            warns.append((test_line, f"`{sec.name}`: test file {t} does not exist{_close_match(t, example_dir)}; the task cannot be scored"))
+            warns.append((test_line, f"`{sec.name}`: test file {t} does not exist{did_you_mean(t, example_dir)}; the task cannot be scored"))
     task = Task(
         task_id=make_task_id(framework, example, sec.name), framework=framework, example=example, name=sec.name,
         kind=tgt.kind, source_path=rel, span=[tgt.start, tgt.end], doc_span=[a, b], gold=''.join(lines[tgt.start-1:tgt.end]),
@@ -380,7 +388,7 @@ def framework_of(framework_dir:Path) -> tuple:
 
 def load_metadata(framework_dir:Path) -> tuple:
     "`(metadata, issues)` from `knowledge_corpus/metadata.json`; a missing or broken file is an issue, not a crash."
-    p = framework_dir/'knowledge_corpus'/'metadata.json'
+    p = metadata_path(framework_dir)
     if not p.is_file(): return {}, [ParseIssue('warning', str(p), 0, 'no metadata.json; using the directory name', framework_dir.name)]
     try: meta = json.loads(p.read_text(encoding='utf-8'))
     except json.JSONDecodeError as e: return {}, [ParseIssue('error', str(p), e.lineno, f"not valid JSON: {e.msg}", framework_dir.name)]
@@ -395,15 +403,15 @@ def parse_example(
 ) -> tuple:
     "`(tasks, issues)` of every requirement document of one example; ids are made unique within the example."
     example_dir = Path(example_dir)
-    (framework, language), example = framework_of(example_dir.parent.parent), example_dir.name
-    docs = sorted((example_dir/'requirements').glob('*.md'))
+    (framework, language), example = framework_of(framework_path(example_dir)), example_dir.name
+    docs = sorted(requirements_path(example_dir).glob('*.md'))
     tasks, issues = [], []
-    if not docs: issues.append(ParseIssue('error', str(example_dir/'requirements'), 0, 'no requirement documents (*.md)', framework, example))
+    if not docs: issues.append(ParseIssue('error', str(requirements_path(example_dir)), 0, 'no requirement documents (*.md)', framework, example))
     for doc in docs:
         t, i = parse_document(doc, example_dir, framework, example, meta, root, language, resolve_test_paths)
         tasks += t; issues += i
     if docs and not tasks and not any(i.level == 'error' for i in issues):
-        issues.append(ParseIssue('error', str(example_dir/'requirements'), 0, "no '# FUNCTION:' section in any document", framework, example))
+        issues.append(ParseIssue('error', str(requirements_path(example_dir)), 0, "no '# FUNCTION:' section in any document", framework, example))
     seen = {}
     for t in tasks:
         if t.task_id in seen:
@@ -454,8 +462,8 @@ class ParseReport:
 def framework_dirs(root:Path) -> list:
     "Framework directories under a benchmark root (or the root itself if it is one)."
     root = Path(root)
-    if (root/'test_examples').is_dir(): return [root]
-    return sorted(p for p in root.iterdir() if (p/'test_examples').is_dir())
+    if is_framework(root): return [root]
+    return sorted(p for p in root.iterdir() if is_framework(p))
 
 def parse_benchmark(
     root=None,  # benchmark root; None: the embedded demo benchmark
@@ -477,7 +485,7 @@ def parse_benchmark(
     for fw in fws:
         meta, issues = load_metadata(fw)
         report.issues += issues
-        exs = sorted(p for p in (fw/'test_examples').iterdir() if p.is_dir())
+        exs = sorted(p for p in examples_dir(fw).iterdir() if p.is_dir())
         if example is not None:
             if example not in [e.name for e in exs]:
                 raise ValueError(f"no example {example!r} in {fw.name}; it has: {', '.join(e.name for e in exs)}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-from .core import Prompt, Task, prompts_path, read_jsonl, run_examples, write_jsonl
+from .core import Prompt, Task, framework_path, prompts_path, read_jsonl, requirements_path, run_examples, write_jsonl
 from .parse import read_document, split_sections
 from .rag import CorpusIndex, retrieve
 from .splice import task_decorators
@@ -96,7 +96,7 @@ def _render(tpl:jinja2.Template, values:dict) -> str:
 def context_documents(example_dir:str|Path) -> str:
     "The example's requirement documents that document no function, joined, for use as prompt context."
     parts = []
-    for p in sorted((Path(example_dir)/'requirements').glob('*.md')):
+    for p in sorted(requirements_path(example_dir).glob('*.md')):
         text, _ = read_document(p)
         if text.strip() and not split_sections(text): parts.append(text.strip())
     return '\n\n'.join(parts)
@@ -144,8 +144,8 @@ def write_prompts(
         prompts = []
         for t in tasks:
             chunks, quality = [], None
-            if rag and (fw_dir := Path(t.example_dir).parent.parent) not in indexes: indexes[fw_dir] = _index(fw_dir, corpus, Path(runs)/fw)
-            if rag: chunks, quality = retrieve(t, indexes[Path(t.example_dir).parent.parent], top_k)
+            if rag and (fw_dir := framework_path(t.example_dir)) not in indexes: indexes[fw_dir] = _index(fw_dir, corpus, Path(runs)/fw)
+            if rag: chunks, quality = retrieve(t, indexes[framework_path(t.example_dir)], top_k)
             prompts.append(build_prompt(t, system, user, ctx, chunks, quality, condition))
         out[prompts_path(d, condition)] = write_jsonl(prompts_path(d, condition), prompts)
     return out

@@ -54,7 +54,7 @@ def passk_long(df:pd.DataFrame, by:tuple=('model',), iters:int=1000) -> pd.DataF
     "pass@k for every k up to the smallest n, with bootstrap 95% intervals over tasks, per group."
     out = []
     for keys, g in df.groupby(list(by)):
-        counts = task_counts([Result(r.task_id, r.model, r.sample, r.verdict, pass_ratio=r.pass_ratio) for r in g.itertuples()])
+        counts = task_counts([Result(task_id=r.task_id, model=r.model, sample=r.sample, verdict=r.verdict, pass_ratio=r.pass_ratio) for r in g.itertuples()])
         for k in range(1, int(counts.n.min()) + 1):
             lo, hi = bootstrap_ci(counts, k, iters)
             est = float(np.mean([pass_at_k(int(n), int(c), k) for n, c in zip(counts.n, counts.c)]))

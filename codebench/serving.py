@@ -20,7 +20,7 @@ from .backend import Backend, BackendError, ModelSpec, Sampling, parse_lora
 from .core import Completion
 
 # %% auto #0
-__all__ = ['STATE_DIR', 'Server', 'healthy', 'serve_start', 'serve_stop', 'serve_status', 'VLLMBackend']
+__all__ = ['STATE_DIR', 'Server', 'healthy', 'serve_stop', 'serve_status', 'serve_start', 'VLLMBackend']
 
 # %% ../nbs/16_serving.ipynb #7078a56e
 STATE_DIR = Path(os.environ.get('XDG_STATE_HOME') or Path.home()/'.local'/'state')/'codebench'/'serve'  # one per user: status and stop find every server
@@ -60,6 +60,41 @@ def _tail(path, n:int=20) -> str:
     except OSError: return ''
 
 # %% ../nbs/16_serving.ipynb #52fa7c4b
+def _load(state_dir, port:int) -> Server|None:
+    p = Path(state_dir)/f"server-{port}.json"
+    return Server(**json.loads(p.read_text())) if p.exists() else None
+
+def _forget(state_dir, port:int):
+    for suffix in ('json', 'pid'): (Path(state_dir)/f"server-{port}.{suffix}").unlink(missing_ok=True)
+
+def serve_stop(port:int, state_dir=STATE_DIR, timeout:float=30) -> bool:
+    "Stop the server on `port` (SIGTERM to its process group, SIGKILL after `timeout`); False if none was known."
+    srv = _load(state_dir, port)
+    if srv is None: return False
+    if _alive(srv.pid):
+        try: os.killpg(srv.pid, signal.SIGTERM)
+        except ProcessLookupError: pass
+        deadline = time.time() + timeout
+        while _alive(srv.pid) and time.time() < deadline:
+            try: os.waitpid(srv.pid, os.WNOHANG)
+            except ChildProcessError: pass
+            time.sleep(0.2)
+        if _alive(srv.pid):
+            try: os.killpg(srv.pid, signal.SIGKILL)
+            except ProcessLookupError: pass
+    _forget(state_dir, port)
+    return True
+
+def serve_status(state_dir=STATE_DIR) -> list:
+    "Every server codebench started: port, pid, model, whether it runs and answers."
+    out = []
+    for p in sorted(Path(state_dir).glob('server-*.json')):
+        srv = Server(**json.loads(p.read_text()))
+        out.append(dict(port=srv.port, pid=srv.pid, model=srv.model, spec=srv.spec(), alive=_alive(srv.pid),
+                        healthy=healthy(srv.host, srv.port), lora=srv.lora, log=srv.log))
+    return out
+
+# %% ../nbs/16_serving.ipynb #419b4b92
 def serve_start(
     model:str,  # model directory or hub id
     port:int=8000, host:str='127.0.0.1',
@@ -104,40 +139,6 @@ def serve_start(
         time.sleep(1)
     serve_stop(port, state_dir)
     raise BackendError(f"the vLLM server did not become healthy within {timeout:.0f} s; last lines of {log}:\n{_tail(log)}")
-
-def _load(state_dir, port:int) -> Server|None:
-    p = Path(state_dir)/f"server-{port}.json"
-    return Server(**json.loads(p.read_text())) if p.exists() else None
-
-def _forget(state_dir, port:int):
-    for suffix in ('json', 'pid'): (Path(state_dir)/f"server-{port}.{suffix}").unlink(missing_ok=True)
-
-def serve_stop(port:int, state_dir=STATE_DIR, timeout:float=30) -> bool:
-    "Stop the server on `port` (SIGTERM to its process group, SIGKILL after `timeout`); False if none was known."
-    srv = _load(state_dir, port)
-    if srv is None: return False
-    if _alive(srv.pid):
-        try: os.killpg(srv.pid, signal.SIGTERM)
-        except ProcessLookupError: pass
-        deadline = time.time() + timeout
-        while _alive(srv.pid) and time.time() < deadline:
-            try: os.waitpid(srv.pid, os.WNOHANG)
-            except ChildProcessError: pass
-            time.sleep(0.2)
-        if _alive(srv.pid):
-            try: os.killpg(srv.pid, signal.SIGKILL)
-            except ProcessLookupError: pass
-    _forget(state_dir, port)
-    return True
-
-def serve_status(state_dir=STATE_DIR) -> list:
-    "Every server codebench started: port, pid, model, whether it runs and answers."
-    out = []
-    for p in sorted(Path(state_dir).glob('server-*.json')):
-        srv = Server(**json.loads(p.read_text()))
-        out.append(dict(port=srv.port, pid=srv.pid, model=srv.model, spec=srv.spec(), alive=_alive(srv.pid),
-                        healthy=healthy(srv.host, srv.port), lora=srv.lora, log=srv.log))
-    return out
 
 # %% ../nbs/16_serving.ipynb #7ec304a2
 class VLLMBackend(Backend):

@@ -16,9 +16,9 @@ from pathlib import Path
 from .core import Task
 
 # %% auto #0
-__all__ = ['string_lines', 'reindent', 'is_prose', 'Segment', 'code_segments', 'cut_unfinished', 'is_stub', 'free_names',
-           'self_attrs', 'is_constant', 'needed_helpers', 'Splice', 'Context', 'source_context', 'task_decorators',
-           'extract', 'splice']
+__all__ = ['string_lines', 'reindent', 'is_prose', 'Segment', 'code_segments', 'cut_unfinished', 'is_stub', 'defs_named',
+           'free_names', 'self_attrs', 'is_constant', 'needed_helpers', 'Splice', 'Context', 'module_names',
+           'source_context', 'task_decorators', 'def_source', 'extract', 'indent_of', 'splice']
 
 # %% ../nbs/03_splice.ipynb #6ebc9de8
 def string_lines(code:str) -> set:
@@ -207,7 +207,7 @@ def _def_rank(d, cls:str|None, run:int=0) -> tuple:
     where = (0 if owner == cls else 1 if owner is None else 2) if cls else (0 if owner is None else 1)
     return (nested, is_stub(node), where, run, -node.lineno)
 
-def _defs_named(tree, name:str, cls:str|None) -> list:
+def defs_named(tree, name:str, cls:str|None) -> list:
     "`(node, enclosing class name or None)` of every def called `name`, best first."
     return [(n, o) for n, o, _ in sorted(_defs(tree, name), key=lambda d: _def_rank(d, cls))]
 
@@ -320,7 +320,8 @@ class Context:
     names: set = field(default_factory=set)  # names the module defines (top level, and imports anywhere)
     methods: set = field(default_factory=set)  # methods of the task's class
 
-def _module_names(tree) -> set:
+def module_names(tree) -> set:
+    "The names a module binds at top level, and those it imports anywhere."
     return {n for s in tree.body for n in _defined_names(s)} | \
            {n for s in ast.walk(tree) if isinstance(s, (ast.Import, ast.ImportFrom)) for n in _defined_names(s)}
 
@@ -332,7 +333,7 @@ def source_context(
     tree = ast.parse(source)
     cls = task.class_name.rsplit('.', 1)[-1] if task.class_name else None
     meths = {n.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and c.name == cls for n in c.body if isinstance(n, _FUNC)}
-    return Context(_module_names(tree), meths)
+    return Context(module_names(tree), meths)
 
 # %% ../nbs/03_splice.ipynb #1d0e9f8a
 def task_decorators(
@@ -367,7 +368,8 @@ def _read(seg:Segment) -> _Run:
     except SyntaxError as e: r.error = e
     return r
 
-def _segment(code_lines:list, node) -> str:
+def def_source(code_lines:list, node) -> str:
+    "The source of definition `node`, decorators included, from the lines it was parsed from."
     start = min([d.lineno for d in getattr(node, 'decorator_list', [])] + [node.lineno])
     return ''.join(code_lines[start-1:node.end_lineno])
 
@@ -474,7 +476,7 @@ def _assemble(task:Task, ctx:Context, chosen, others:list, notes:list, ndefs:int
                    and s.name not in ctx.methods and s.name != node.name}
     home = {id(s): x for x in others for s in x.tree.body}
     helpers, methods = _closure(r.tree, node, ctx.names, [s for x in others for s in x.tree.body], members)
-    src = lambda s: _segment(home[id(s)].code.splitlines(keepends=True) if id(s) in home else lines, s)
+    src = lambda s: def_source(home[id(s)].code.splitlines(keepends=True) if id(s) in home else lines, s)
     at = lambda s: min([d.lineno for d in getattr(s, 'decorator_list', [])] + [s.lineno])
     for piece, in_class in [(node, method), *[(h, False) for h in helpers], *[(m, True) for m in methods]]:
         err = _compiles(src(piece), at(piece), in_class)
@@ -485,7 +487,7 @@ def _assemble(task:Task, ctx:Context, chosen, others:list, notes:list, ndefs:int
     if methods: notes.append(f"moved {', '.join(f'`{m.name}`' for m in methods)} into the class")
     hsrc = [reindent(src(h), '').rstrip('\n') + '\n' for h in helpers]
     msrc = [reindent(src(m), '').rstrip('\n') + '\n' for m in methods]
-    text = _segment(lines, node)
+    text = def_source(lines, node)
     code = ''.join(h + '\n' for h in hsrc) + reindent(text, '').rstrip('\n') + '\n' + ''.join('\n' + m for m in msrc)
     res = Splice(True, detail='; '.join(notes), code=code, helpers=list(dict.fromkeys(n for h in helpers for n in sorted(_defined_names(h)))),
                  methods=[m.name for m in methods], line=at(node), defs=ndefs, truncated=truncated)
@@ -502,7 +504,9 @@ def extract(
     return _extract(task, completion, finish_reason, context).result
 
 # %% ../nbs/03_splice.ipynb #1cfa52b1
-def _indent_of(line:str) -> str: return line[:len(line) - len(line.lstrip(' \t'))]
+def indent_of(line:str) -> str:
+    "The spaces and tabs that start `line`."
+    return line[:len(line) - len(line.lstrip(' \t'))]
 
 def splice(
     task:Task,
@@ -517,9 +521,9 @@ def splice(
     s = ans.result
     if not s.ok: return s
     src_lines, (a, b) = source.splitlines(keepends=True), task.span
-    if task.kind == 'block': return _finish(task, src_lines, a, b, reindent(ans.text, _indent_of(src_lines[a-1])).rstrip('\n') + '\n', s)
+    if task.kind == 'block': return _finish(task, src_lines, a, b, reindent(ans.text, indent_of(src_lines[a-1])).rstrip('\n') + '\n', s)
     orig_def = next(n for n in ast.walk(orig_tree) if isinstance(n, _FUNC) and n.name == task.function_name and a <= n.lineno <= b)
-    indent = _indent_of(src_lines[orig_def.lineno - 1])
+    indent = indent_of(src_lines[orig_def.lineno - 1])
     in_span = [d.lineno for d in orig_def.decorator_list if d.lineno >= a]
     text, notes = ans.text, [s.detail] if s.detail else []
     if ans.node.decorator_list and not in_span:  # the original's decorators sit above the span (or there are none): they stay

@@ -93,6 +93,7 @@ def train_sft(
     (out/'train_summary.json').write_text(json.dumps(summary, indent=2, default=str) + '\n')
     return summary
 
+# %% ../nbs/18_train.ipynb #9f22f965
 def merge_adapter(
     base:str,  # base model directory
     adapter:str,  # adapter directory (a LoRA run's `adapter/`)

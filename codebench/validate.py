@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import Completion
+from .core import SCORED_VERDICTS, Completion
 from .evaluate import LocalExecutor, compute_census, evaluate_completions
 from .mutate import mutants, stub_code
 from .parse import parse_benchmark, write_tasks
@@ -31,22 +31,23 @@ def validate_benchmark(
     weak_below:float=0.6,  # mutation score under which a task is listed as weak
     jobs:int|None=None, limits:Limits|None=None, unsafe_no_sandbox:bool=False, progress:bool=True,
     warm:bool=True,  # warm workers for the stub and mutant runs
-    envs=None,  # an `EnvMap`: the tests' interpreter per framework and example (default: codebench's own)
+    envs=None,  # the tests' interpreter per framework and example: an `EnvMap` or `--env` values (default: codebench's own)
     fresh_census:bool=False,  # recompute the gold census even when cached
 ) -> pd.DataFrame:
     "One row per task: gold status, stub verdict, mutants killed; written to validate.csv / validate.json in `out`."
-    from codebench.envs import EnvMap
+    from codebench.envs import env_map
     report = parse_benchmark(root, framework, example)
     write_tasks(report, out)
     isolation, executor = choose_isolation(unsafe_no_sandbox), LocalExecutor(jobs)
-    envs = envs or EnvMap(runs=out, root=root)
+    envs = env_map(envs, runs=out, root=root)
     rows = []
     by_ex = {}
     for t in report.tasks: by_ex.setdefault((t.framework, t.example), []).append(t)
     for (fw, ex), tasks in by_ex.items():
         d = Path(out)/fw/ex
         env = envs.env_for(fw, ex)
-        census = compute_census(tasks, d, executor, limits, isolation, progress, env, fresh_census, warm)
+        census = compute_census(tasks, d, executor=executor, limits=limits, isolation=isolation, progress=progress, env=env,
+                                fresh=fresh_census, warm=warm)
         comps, kinds = [], {}
         for t in tasks:
             texts = [stub_code(t.gold)] + [m.code for m in mutants(t.gold, n_mutants, seed)]
@@ -58,7 +59,7 @@ def validate_benchmark(
         got = {(r.task_id, r.sample): r.verdict for r in results}
         for t in tasks:
             c = census[t.task_id]
-            muts = [v for i in range(1, n_mutants + 1) if (t.task_id, i) in kinds and (v := got.get((t.task_id, i))) not in (None, 'error')]
+            muts = [v for i in range(1, n_mutants + 1) if (t.task_id, i) in kinds and (v := got.get((t.task_id, i))) in SCORED_VERDICTS]
             killed = sum(v != 'pass' for v in muts)
             rows.append(dict(task_id=t.task_id, gold='pass' if c.ok else 'broken', cause=c.cause, census_tests=len(c.tests),
                              stub=got.get((t.task_id, 0), '-'), mutants=len(muts), killed=killed,

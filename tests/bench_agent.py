@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fake_openai import FakeOpenAI  # noqa: E402
+from codebench.testing import FakeOpenAI  # noqa: E402
 from test_agent import scripted_agent  # noqa: E402
 
 from codebench.backend import Sampling  # noqa: E402

@@ -24,8 +24,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from codebench.core import Result, model_slug, read_jsonl, write_jsonl
-from codebench.envs import EnvMap
-from codebench.evaluate import _code_rel, close_warm_pools, compute_census, evaluate, preload_modules
+from codebench.envs import env_map
+from codebench.core import code_rel
+from codebench.evaluate import close_warm_pools, compute_census, evaluate, preload_modules
 from codebench.backend import Request, Sampling, parse_spec
 from codebench.offline import OfflineBackend
 from codebench.parse import parse_benchmark, to_koco
@@ -114,7 +115,7 @@ for _ in range({reps}):
     t0 = time.perf_counter(); pid = os.fork()
     if pid == 0:
         fd = os.open(os.devnull, os.O_WRONLY); os.dup2(fd, 1); os.dup2(fd, 2)
-        os._exit(int(pytest.main(['-q', '-p', 'no:cacheprovider', *{[_code_rel(p) for p in task.test_paths]!r}])))
+        os._exit(int(pytest.main(['-q', '-p', 'no:cacheprovider', *{[code_rel(p) for p in task.test_paths]!r}])))
     os.waitpid(pid, 0); times.append(time.perf_counter() - t0)
 print(statistics.median(times))
 '''
@@ -184,9 +185,9 @@ def main():
     script = Path(koco) / 'KOCO-bench-en/domain_code_generation/scripts/execution_evaluation_pure.py' if koco else None
     if not script: print('KOCO_ROOT is not set: no reference evaluator, no real examples; codebench cold and warm only')
     print(f"{os.cpu_count()} cores, isolation {isolation}")
-    workload('demo', parse_benchmark().tasks, args.n, args, EnvMap(environ={}), script, isolation)
+    workload('demo', parse_benchmark().tasks, args.n, args, env_map(environ={}), script, isolation)
     if koco and not args.no_real:
-        envs = EnvMap(['auto'])
+        envs = env_map(["auto"])
         for fw, ex in [tuple(x.split('/')) for x in args.real] if args.real else REAL:
             try: tasks = parse_benchmark(Path(koco) / 'KOCO-bench-en/domain_code_generation', fw, ex).tasks
             except ValueError as e: print(f"\n== {fw}/{ex}: skipped ({e})"); continue

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from codebench.core import Completion, Prompt, Result, Task, example_run_dir, model_run_dir, read_jsonl, run_examples, write_jsonl
-from codebench.envs import EnvMap
+from codebench.envs import EnvMap, env_map
 from codebench.parse import to_koco
 
 
@@ -72,7 +72,7 @@ def main():
     koco = os.environ.get('KOCO_ROOT') or sys.exit('set KOCO_ROOT to the folder holding KOCO-bench-en/')
     script = Path(koco) / 'KOCO-bench-en/domain_code_generation/scripts/execution_evaluation_pure.py'
     if not script.is_file(): sys.exit(f'no reference evaluator at {script}')
-    models, envs, out = args.model or ['reference', 'stub'], EnvMap(args.env or ['auto'], runs=args.runs), Path(args.out)
+    models, envs, out = args.model or ['reference', 'stub'], env_map(args.env or ["auto"], runs=args.runs), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for fw, ex, d in run_examples(args.runs):

@@ -11,7 +11,7 @@ import json
 import random
 from pathlib import Path
 
-from codebench.core import Completion, Result, Task, make_task_id, write_jsonl
+from codebench.core import UNUSABLE_VERDICTS, Completion, Result, Task, make_task_id, write_jsonl
 
 FRAMEWORKS = {'verl': 6, 'smolagents': 5, 'raganything': 4, 'open-r1': 6, 'tensorrt_model_optimizer': 4}  # examples each
 TASKS = 131
@@ -60,9 +60,10 @@ def synthetic_runs(out, models=10, n=4, seed=0, unsandboxed=0):
                                             usage=dict(prompt_tokens=rng.randint(300, 3000), completion_tokens=rng.randint(80, 900),
                                                        seconds=round(rng.uniform(0.5, 40), 3), cost=None)))
                     iso = 'rlimits' if rng.random() < unsandboxed else 'bwrap'
-                    results.append(Result(t.task_id, m, s, v, tests={f'code/test_mod.py::test_{t.name}': 'passed' if ok else 'failed'},
+                    results.append(Result(task_id=t.task_id, model=m, sample=s, verdict=v,
+                                          tests={f'code/test_mod.py::test_{t.name}': 'passed' if ok else 'failed'},
                                           pass_ratio=1.0 if ok else rng.choice((0.0, 0.25, 0.5)), duration=round(rng.uniform(0.05, 12), 3),
-                                          isolation=iso if v not in ('no-code', 'syntax-error', 'wrong-name', 'splice-failed') else '',
+                                          isolation=iso if v not in UNUSABLE_VERDICTS else '',
                                           detail='' if ok else 'test_x: failed'))
             write_jsonl(d/m/'completions.jsonl', comps)
             write_jsonl(d/m/'results.jsonl', results)

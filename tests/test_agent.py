@@ -7,9 +7,9 @@ import pytest
 from codebench.core import Completion, Result, Task, read_jsonl
 from codebench.mutate import stub_code
 from codebench.splice import reindent
+from codebench.testing import FakeOpenAI
 
 from conftest import run_cli
-from fake_openai import FakeOpenAI
 
 
 def _call(i, name, args):

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from codebench.core import Completion, Result, Task, read_jsonl
+from codebench.testing import FakeOpenAI
 
 from conftest import BIN, run_cli
-from fake_openai import FakeOpenAI
 
 
 @pytest.fixture

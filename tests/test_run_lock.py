@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import BIN, run_cli
-from fake_openai import FakeOpenAI
+from codebench.testing import FakeOpenAI
 from test_api_backend import gold_answer
 
 N = 2

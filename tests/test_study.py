@@ -6,9 +6,9 @@ import pytest
 
 from codebench.core import Task, read_jsonl
 from codebench.mutate import stub_code
+from codebench.testing import FakeOpenAI
 
 from conftest import run_cli
-from fake_openai import FakeOpenAI
 from test_agent import scripted_agent
 from test_reports_browser import CHROMIUM, chromium
 

@@ -14,8 +14,8 @@ def _runs(tmp_path):
     write_jsonl(d / 'tasks.jsonl', tasks)
     write_jsonl(d / 'census.jsonl', [dict(task_id='fw/ex/real', ok=True, tests=['t::a']),
                                      dict(task_id='fw/ex/weak', ok=True, tests=['t::b'], weak='a stub passes all 1 census tests')])
-    write_jsonl(d / 'm' / 'results.jsonl', [Result('fw/ex/real', 'm', s, 'fail') for s in range(2)] +
-                [Result('fw/ex/weak', 'm', s, 'pass', pass_ratio=1.0) for s in range(2)])
+    write_jsonl(d / 'm' / 'results.jsonl', [Result(task_id='fw/ex/real', model='m', sample=s, verdict='fail') for s in range(2)] +
+                [Result(task_id='fw/ex/weak', model='m', sample=s, verdict='pass', pass_ratio=1.0) for s in range(2)])
     return tmp_path / 'runs', d / 'm'
 
 
