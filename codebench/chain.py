@@ -298,6 +298,7 @@ def run_chain(
     extra_stages:list=(),  # (stage notebook, output path in the set, parameters, failure key), run after the comparison
     kind:str='run',  # what the set is, on the index of every set: run, study, conflict
     unsafe_no_sandbox:bool=False,  # without bubblewrap, run the answers anyway (resource limits only); every report says so
+    executor:str|None=None,  # where the test runs happen: 'local' (default), 'ray' or 'ray=ADDRESS' (each evaluate stage connects to it)
 ) -> ChainResult:
     "Execute the stage notebooks for every framework and model, render HTML, write the set's index and the index of every set."
     from codebench.sandbox import choose_isolation
@@ -323,7 +324,7 @@ def run_chain(
             stage('03_generate.ipynb', d/slug/'03_generate.ipynb', dict(common, n=n, temperature=temperature, top_p=top_p,
                   max_tokens=max_tokens, backend_args=backend_args or {}), f'{fw}/{m}', [f"{ex}/prompts*.jsonl", f"{ex}/{slug}/completions.jsonl"]) and \
             stage('04_evaluate.ipynb', d/slug/'04_evaluate.ipynb', dict(common, jobs=jobs, timeout=timeout, env=env,
-                  unsafe_no_sandbox=unsafe_no_sandbox), f'{fw}/{m}',
+                  unsafe_no_sandbox=unsafe_no_sandbox, **({'executor': executor} if executor else {})), f'{fw}/{m}',
                   [f"{ex}/tasks.jsonl", f"{ex}/census.jsonl", *(f"{ex}/{slug}/{f}" for f in ('completions.jsonl', 'results.jsonl'))],
                   again=_harness_errors(runs, fw, slug))
     summary = _comparison(stage, runs, reports, slugs, ks, title, extra_stages, say)
