@@ -241,9 +241,16 @@ class _Stages:
 def _publish(res:ChainResult, runs:Path, reports:Path, top:Path, title:str, kind:str, models:list, fws:list, summary, links:list, say):
     "The set's task pages, its index and `report.json`, and the index of every set."
     say('task pages:')
-    slugs = [run_slug(m) for m in models]
-    try: write_task_pages(runs, reports, slugs, title)
-    except Exception as e: res.failures['tasks'] = f"{type(e).__name__}: {e}"; say(f"    failed: {e}")
+    slugs, pages = [run_slug(m) for m in models], reports/'tasks'/'index.html'
+    def digest():  # what the pages show, as a stage's digest: the run's files, the logs copied for them, the library
+        h = hashlib.sha256(json.dumps([str(runs), slugs, title]).encode() + library_digest().encode())
+        _files_digest(h, [f"{runs}/*/*/{f}" for f in ('tasks.jsonl', 'census.jsonl', 'prompts*.jsonl')] + [reports/'logs']
+                      + [f"{runs}/*/*/{s}/{f}" for s in slugs for f in ('completions.jsonl', 'results.jsonl')])
+        return h.hexdigest()
+    if is_current(pages, digest()): say('    (unchanged)')
+    else:
+        try: write_task_pages(runs, reports, slugs, title); mark_current(pages, digest())
+        except Exception as e: res.failures['tasks'] = f"{type(e).__name__}: {e}"; say(f"    failed: {e}")
     note = sandbox_note(run_isolations(runs, slugs))
     res.index = write_index(reports, title, fws, models, res.failures, summary, links, note)
     _write_meta(reports, title, kind, models, fws, summary, res.failures, note, links)

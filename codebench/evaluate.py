@@ -614,6 +614,11 @@ class RayExecutor:
             out.append((*self._actors[k][:3], k))
         return out
 
+    def close(self):
+        "Stop this executor's actors, and with them their nodes' warm servers (a driver that exits does this too)."
+        for actor, *_ in self._actors.values(): self.ray.kill(actor)
+        self._actors.clear()
+
 # %% ../nbs/07_evaluate.ipynb #aa383c69
 def _node_problem(ray, ref) -> str:
     "What a node's actor found wrong ('' for nothing), or why it could not say."
