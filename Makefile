@@ -42,11 +42,13 @@ REPORTS ?= reports
 demo: sandbox $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the offline models -> reports/demo/, listed in reports/index.html
 	$(BIN)/codebench run $(foreach m,$(MODELS),-m $(m)) --n 4 --runs $(RUNS) --reports $(REPORTS) --name demo --title "codebench demo"
 
-bench: $(VENV)/.dev  ## speed: the CLI's answer to --help, evaluation against the reference evaluator, agent overhead, retrieval (the last two need KOCO_ROOT for real corpora)
+bench: $(VENV)/.dev  ## speed: the CLI's answer to --help, evaluation against the reference evaluator, agent overhead, Ray with one and two worker nodes, retrieval and the whole real benchmark (the last two need KOCO_ROOT)
 	$(BIN)/python tests/bench_cli.py
 	$(BIN)/python tests/bench_evaluate.py
 	$(BIN)/python tests/bench_agent.py
+	$(BIN)/python tests/bench_ray.py
 	if [ -n "$(KOCO_ROOT)" ]; then $(BIN)/python tests/bench_rag.py; fi
+	if [ -n "$(KOCO_ROOT)" ]; then $(BIN)/python tests/bench_koco.py; fi
 
 # the real benchmark (opt-in): KOCO_ROOT=<folder holding KOCO-bench-en/ and KOCO-bench-ch/>
 KOCO_FRAMEWORKS ?= verl smolagents raganything open-r1 tensorrt_model_optimizer

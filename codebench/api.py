@@ -10,6 +10,7 @@ import os
 import queue
 import threading
 import time
+import warnings
 
 import openai
 from fastcore.basics import patch
@@ -40,26 +41,29 @@ def api_key(spec:ModelSpec, env:dict|None=None) -> str|None:
 
 # %% ../nbs/14_api.ipynb #df31a775
 class OpenAIBackend(Backend):
-    "Chat completions from an OpenAI-compatible API."
+    "Chat completions from an OpenAI-compatible API: one provider, or one or more servers of the same model (replicas share the requests)."
     options = dict(concurrency=int, max_retries=int, timeout=float)
 
     @classmethod
     def parse_name(cls, kind:str, name:str, spec:str) -> dict:
         if not name: raise ValueError(f"model spec {spec!r}: {kind}: needs a model name")
-        name, _, url = name.partition('@')
-        if url and not url.startswith(('http://', 'https://')): raise ValueError(f"model spec {spec!r}: server URL must start with http:// or https://")
-        return dict(name=name, base_url=url or None)
+        name, at, urls = name.partition('@')
+        urls = tuple(dict.fromkeys(u.strip() for u in urls.split(','))) if urls else ()
+        bad = [u for u in urls if not u.startswith(('http://', 'https://'))]
+        if bad: raise ValueError(f"model spec {spec!r}: server URL must start with http:// or https://, not {bad[0]!r}")
+        return dict(name=name, base_url=urls[0] if urls else None, base_urls=urls)
 
     def __init__(
         self, spec:ModelSpec,
-        concurrency:int=8,  # requests in flight at once
+        concurrency:int=8,  # requests in flight at once, on each server
         max_retries:int=5,  # the client's retries (exponential backoff) on 429, 5xx, timeouts
         timeout:float=300.0,  # seconds per request
         env:dict|None=None,
     ):
         self.spec, self.concurrency = spec, concurrency
         url, var = PROVIDERS[spec.kind]
-        self.base_url = spec.base_url or url
+        self.base_urls = list(spec.base_urls or [spec.base_url or url])
+        self.base_url, self.down = self.base_urls[0], set()  # servers lost: their requests go to the others
         key = api_key(spec, env)
         if not key and not spec.base_url:
             raise BackendError(f"{spec.kind} needs an API key: set {var} in the environment or in a .env file")
@@ -68,16 +72,17 @@ class OpenAIBackend(Backend):
 
 # %% ../nbs/14_api.ipynb #d4772660
 @patch
-async def check(self:OpenAIBackend, client):
-    "Fail fast: the server answers and serves the model."
+async def check(self:OpenAIBackend, client, url:str|None=None):
+    "Fail fast: the server (`url`, default the first) answers and serves the model."
+    url = url or self.base_url
     quick = client.with_options(max_retries=1, timeout=15)  # a dead server should not cost the retry budget of a request
     try: models = [m.id async for m in quick.models.list()]
-    except openai.AuthenticationError as e: raise BackendError(f"{self.base_url} refused the API key: {e.message}") from None
-    except openai.APIConnectionError as e: raise BackendError(f"cannot reach {self.base_url}: {e.__cause__ or e}") from None
+    except openai.AuthenticationError as e: raise BackendError(f"{url} refused the API key: {e.message}") from None
+    except openai.APIConnectionError as e: raise BackendError(f"cannot reach {url}: {e.__cause__ or e}") from None
     except openai.APIStatusError: return  # servers without /models: let the first request decide
     if models and self.spec.name not in models:
         close = [m for m in models if self.spec.name.split('/')[-1].lower() in m.lower()][:5] or models[:5]
-        raise BackendError(f"model {self.spec.name!r} is not served by {self.base_url}; it serves e.g.: {', '.join(close)}")
+        raise BackendError(f"model {self.spec.name!r} is not served by {url}; it serves e.g.: {', '.join(close)}")
 
 # %% ../nbs/14_api.ipynb #0581a5cb
 @patch
@@ -98,18 +103,23 @@ def _usage(u, got:int, seconds:float) -> dict:
 
 # %% ../nbs/14_api.ipynb #e55d86c8
 @patch
-async def _one(self:OpenAIBackend, client, req:Request, sampling:Sampling, sem, out:queue.Queue):
-    "Put a `Completion` on `out` for every sample of `req`, `n` at a time where the server allows it."
+async def _one(self:OpenAIBackend, slots:asyncio.Queue, req:Request, sampling:Sampling, out:queue.Queue):
+    "Put a `Completion` on `out` for every sample of `req`, `n` at a time where the server allows it, each call on whichever server has a free slot."
     missing = list(req.samples)
     while missing:
-        async with sem:
-            t0 = time.perf_counter()
-            n = len(missing) if self.native_n else 1
-            try: resp = await self._ask(client, req, sampling, n)
-            except openai.BadRequestError:
-                if n > 1: self.native_n = False; continue  # the server rejects n > 1: one request per sample
-                raise
-            seconds = time.perf_counter() - t0
+        url, client = await slots.get()
+        if url in self.down: continue  # a lost server's slots are dropped
+        t0, n = time.perf_counter(), (len(missing) if self.native_n else 1)
+        try: resp = await self._ask(client, req, sampling, n)
+        except openai.BadRequestError:
+            if n > 1: self.native_n = False; continue  # the server rejects n > 1: one request per sample
+            raise
+        except openai.APIConnectionError as e:
+            if self._lost(url, e): continue  # another server takes it
+            raise
+        finally:
+            if url not in self.down: slots.put_nowait((url, client))
+        seconds = time.perf_counter() - t0
         if n > 1 and len(resp.choices) < n: self.native_n = False  # the server ignored n: ask per sample from now on
         got = len(resp.choices) or 1
         for choice, sample in zip(resp.choices, missing):
@@ -117,17 +127,46 @@ async def _one(self:OpenAIBackend, client, req:Request, sampling:Sampling, sem, 
                                usage=_usage(resp.usage, got, seconds), finish_reason=choice.finish_reason or ''))
         missing = missing[len(resp.choices):]
 
+# %% ../nbs/14_api.ipynb #db217212
+@patch
+async def _servers(self:OpenAIBackend, clients:dict) -> list:
+    "The `(url, client)` of every server that answers and serves the model; one that does not is skipped with a warning (none: its error)."
+    errors = await asyncio.gather(*(self.check(c, u) for u, c in clients.items()), return_exceptions=True)
+    live = [(u, c) for (u, c), e in zip(clients.items(), errors) if e is None]
+    if not live: raise errors[0]
+    for u, e in zip(clients, errors):
+        if e is not None:
+            self.down.add(u)
+            warnings.warn(f"{e}; the other {len(live)} server(s) of {self.spec.name} take its requests", stacklevel=2)
+    return live
+
+@patch
+def _lost(self:OpenAIBackend, url:str, e:Exception) -> bool:
+    "Mark a server down after its retries failed; False when it is the last one (its error stands)."
+    if url in self.down: return True
+    others = [u for u in self.base_urls if u != url and u not in self.down]
+    if not others: return False
+    self.down.add(url)
+    warnings.warn(f"lost {url} ({e.__cause__ or e}); {', '.join(others)} take its requests", stacklevel=2)
+    return True
+
 # %% ../nbs/14_api.ipynb #f68fa2fb
 @patch
 async def _run(self:OpenAIBackend, requests:list, sampling:Sampling, out:queue.Queue):
-    async with AsyncOpenAI(**self.client_args) as client:
-        await self.check(client)
-        sem = asyncio.Semaphore(self.concurrency)
-        tasks = [asyncio.create_task(self._one(client, r, sampling, sem, out)) for r in requests]
+    "Every request, `concurrency` at a time on each server that answers."
+    clients = {u: AsyncOpenAI(**{**self.client_args, 'base_url': u}) for u in self.base_urls}
+    try:
+        live = await self._servers(clients)
+        slots = asyncio.Queue()
+        for _ in range(self.concurrency):
+            for s in live: slots.put_nowait(s)  # interleaved: the first requests go to every server in turn
+        tasks = [asyncio.create_task(self._one(slots, r, sampling, out)) for r in requests]
         try: await asyncio.gather(*tasks)
         except BaseException:
             for t in tasks: t.cancel()
             raise
+    finally:
+        for c in clients.values(): await c.close()
 
 @patch
 def generate(self:OpenAIBackend, requests:list, sampling:Sampling):
@@ -143,7 +182,8 @@ def generate(self:OpenAIBackend, requests:list, sampling:Sampling):
     th.join()
     if errors:
         e = errors[0]
-        if isinstance(e, openai.NotFoundError): raise BackendError(f"{self.base_url}: {e.message} (model {self.spec.name!r})") from None
-        if isinstance(e, openai.APIConnectionError): raise BackendError(f"lost {self.base_url}: {e.__cause__ or e}") from None
-        if isinstance(e, openai.APIStatusError): raise BackendError(f"{self.base_url} answered {e.status_code}: {e.message}") from None
+        where = ', '.join(u for u in self.base_urls if u not in self.down) or self.base_url
+        if isinstance(e, openai.NotFoundError): raise BackendError(f"{where}: {e.message} (model {self.spec.name!r})") from None
+        if isinstance(e, openai.APIConnectionError): raise BackendError(f"lost {where}: {e.__cause__ or e}") from None
+        if isinstance(e, openai.APIStatusError): raise BackendError(f"{where} answered {e.status_code}: {e.message}") from None
         raise e

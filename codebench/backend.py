@@ -34,7 +34,8 @@ class ModelSpec:
     "A parsed model spec."
     kind: str  # the prefix, a key of `BACKENDS`
     name: str = ''  # model name or path (for `agent:`, the inner spec)
-    base_url: str|None = None  # for `openai:<name>@<url>`
+    base_url: str|None = None  # for `openai:<name>@<url>` (the first server)
+    base_urls: tuple = ()  # for `openai:<name>@<url>,<url>,...`: every server of the model
     lora: str|None = None  # adapter for `vllm:` / `hf:`
     seed: int = 0  # for `mutants:<seed>`
     options: tuple = ()  # (option, value) pairs from `,option=value`
@@ -78,8 +79,10 @@ class Backend:
     @classmethod
     def parse(cls, kind:str, rest:str, spec:str) -> ModelSpec:
         "A `ModelSpec` from what follows `<kind>:`."
-        parts = rest.split(',') if rest else ['']
-        while len(parts) > 1 and '=' not in parts[-1]: parts[-2:] = [parts[-2] + ',' + parts[-1]]  # commas inside the name
+        parts = []
+        for p in (rest.split(',') if rest else ['']):
+            if parts and '=' not in p: parts[-1] += ',' + p  # a comma inside the name (several server URLs) or inside a value
+            else: parts.append(p)
         opts = []
         for p in parts[1:]:
             k, _, v = p.partition('=')

@@ -254,9 +254,16 @@ class _Stages:
 def _publish(res:ChainResult, runs:Path, reports:Path, top:Path, title:str, kind:str, models:list, fws:list, summary, links:list, say):
     "The set's task pages, its index and `report.json`, and the index of every set."
     say('task pages:')
-    slugs = [run_slug(m) for m in models]
-    try: write_task_pages(runs, reports, slugs, title)
-    except Exception as e: res.failures['tasks'] = f"{type(e).__name__}: {e}"; say(f"    failed: {e}")
+    slugs, pages = [run_slug(m) for m in models], reports/'tasks'/'index.html'
+    def digest():  # what the pages show, as a stage's digest: the run's files, the logs copied for them, the library
+        h = hashlib.sha256(json.dumps([str(runs), slugs, title]).encode() + library_digest().encode())
+        _files_digest(h, [f"{runs}/*/*/{f}" for f in ('tasks.jsonl', 'census.jsonl', 'prompts*.jsonl')] + [reports/'logs']
+                      + [f"{runs}/*/*/{s}/{f}" for s in slugs for f in ('completions.jsonl', 'results.jsonl')])
+        return h.hexdigest()
+    if is_current(pages, digest()): say('    (unchanged)')
+    else:
+        try: write_task_pages(runs, reports, slugs, title); mark_current(pages, digest())
+        except Exception as e: res.failures['tasks'] = f"{type(e).__name__}: {e}"; say(f"    failed: {e}")
     note = sandbox_note(run_isolations(runs, slugs))
     res.index = write_index(reports, title, fws, models, res.failures, summary, links, note)
     _write_meta(reports, title, kind, models, fws, summary, res.failures, note, links)
@@ -301,6 +308,7 @@ def run_chain(
     extra_stages:list=(),  # (stage notebook, output path in the set, parameters, failure key), run after the comparison
     kind:str='run',  # what the set is, on the index of every set: run, study, conflict
     unsafe_no_sandbox:bool=False,  # without bubblewrap, run the answers anyway (resource limits only); every report says so
+    executor:str|None=None,  # where the test runs happen: 'local' (default), 'ray' or 'ray=ADDRESS' (each evaluate stage connects to it)
 ) -> ChainResult:
     "Execute the stage notebooks for every framework and model, render HTML, write the set's index and the index of every set."
     from codebench.sandbox import choose_isolation
@@ -326,7 +334,7 @@ def run_chain(
             stage('03_generate.ipynb', d/slug/'03_generate.ipynb', dict(common, n=n, temperature=temperature, top_p=top_p,
                   max_tokens=max_tokens, backend_args=backend_args or {}), f'{fw}/{m}', [f"{ex}/prompts*.jsonl", f"{ex}/{slug}/completions.jsonl"]) and \
             stage('04_evaluate.ipynb', d/slug/'04_evaluate.ipynb', dict(common, jobs=jobs, timeout=timeout, env=env,
-                  unsafe_no_sandbox=unsafe_no_sandbox), f'{fw}/{m}',
+                  unsafe_no_sandbox=unsafe_no_sandbox, **({'executor': executor} if executor else {})), f'{fw}/{m}',
                   [f"{ex}/tasks.jsonl", f"{ex}/census.jsonl", *(f"{ex}/{slug}/{f}" for f in ('completions.jsonl', 'results.jsonl'))],
                   again=_harness_errors(runs, fw, slug))
     summary = _comparison(stage, runs, reports, slugs, ks, title, extra_stages, say)

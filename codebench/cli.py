@@ -173,6 +173,22 @@ def _jobs(value:str) -> int:
     if n < 1: raise argparse.ArgumentTypeError(f"must be at least 1 (parallel test runs), got {n}")
     return n
 
+_EXECUTORS = ('local', 'ray')  # `codebench.evaluate.make_executor`'s names, here so that `--help` need not import the evaluator
+
+def _executor(value:str) -> str:
+    "`--executor`: local, ray or ray=ADDRESS (checked here; Ray is imported only when a run starts)."
+    kind, eq, address = value.partition('=')
+    if kind not in _EXECUTORS or (eq and (kind != 'ray' or not address)):
+        raise argparse.ArgumentTypeError(f"expected local, ray or ray=ADDRESS (e.g. ray=10.0.0.5:6379), got {value!r}")
+    return value
+
+def _executor_option(sp):
+    sp.add_argument('--executor', type=_executor, default=None, metavar='local|ray[=ADDRESS]',
+                    help="where the test runs happen: local (this machine, the default); ray: a Ray cluster, the one at RAY_ADDRESS or "
+                         "the latest started on this machine with `ray start`, else a new local one; ray=ADDRESS: that cluster "
+                         "(e.g. ray=10.0.0.5:6379). Every node needs the benchmark and the environments at the same paths; "
+                         "with ray, -j is runs at once per node (default: its CPUs)")
+
 def _warn(message:str):
     "A warning as one plain line on stderr."
     print(f"codebench: warning: {message}", file=sys.stderr)
@@ -234,6 +250,7 @@ def _evaluate_args(sp, s):
                     help="judge again: error (runs that failed for the harness), fail (every result that is not a pass), or all")
     sp.add_argument('--include-weak', action='store_true', help='count weak tasks (a stub passes them) in the headline metrics too (default: they are reported apart)')
     _eval_options(sp, s)
+    _executor_option(sp)
 
 # %% ../nbs/90_cli.ipynb #4cbacc24
 def _metrics_table(out:dict):
@@ -270,12 +287,13 @@ def cmd_evaluate(args) -> int:
     own interpreter. The gold code runs first and defines each task's test census; broken tasks are reported by name and cause.
     Results are appended as they finish; a rerun resumes."""
     from codebench.envs import env_map
-    from codebench.evaluate import evaluate
+    from codebench.evaluate import evaluate, make_executor
     from codebench.koco import export_koco_results
     envs = env_map(args.env, runs=args.runs)  # one map for every model: each warning once
     _check_env(args.env, (fw for fw, ex, d in run_examples(args.runs) if not args.framework or fw == args.framework))
+    executor = make_executor(args.executor, args.jobs)  # one for every model: its warm workers serve them all
     for model in args.model:
-        out = evaluate(args.runs, model, jobs=args.jobs, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox, framework=args.framework,
+        out = evaluate(args.runs, model, jobs=args.jobs, executor=executor, limits=_limits(args), unsafe_no_sandbox=args.unsafe_no_sandbox, framework=args.framework,
                        example=args.example, warm=args.warm, envs=envs, rerun=args.rerun, fresh_census=args.fresh_census,
                        condition=args.prompts, wait=args.wait, include_weak=args.include_weak)
         print(f"\n{run_name(model, args.prompts)}\n" + _table(_metrics_table(out)))
@@ -346,6 +364,7 @@ def _run_args(sp, s):
     sp.add_argument('--timeout', type=float, default=60.0, help='wall-clock seconds per test run')
     sp.add_argument('--env', action='append', metavar='SPEC', help="the tests' interpreter (see `evaluate --help`)")
     sp.add_argument('--unsafe-no-sandbox', action='store_true', help='run the answers even without bubblewrap (see `evaluate --help`)')
+    _executor_option(sp)
 
 def _report_options(sp, title:str, name_help:str):
     "Where and how `run` and `study` publish."
@@ -366,7 +385,7 @@ def _chain_args(args) -> dict:
     if args.no_input: print('codebench: note: --no-input is the default now (outputs only); --show-code keeps the code', file=sys.stderr)
     return dict(root=root, frameworks=args.framework, example=args.example, n=args.n, runs=args.runs, reports=args.reports, name=args.name,
                 title=args.title, show_code=args.show_code, force=args.force, jobs=args.jobs, timeout=args.timeout, env=args.env,
-                unsafe_no_sandbox=args.unsafe_no_sandbox)
+                unsafe_no_sandbox=args.unsafe_no_sandbox, executor=args.executor)
 
 # %% ../nbs/90_cli.ipynb #df787015
 def _chain_summary(r) -> int:
@@ -407,6 +426,7 @@ def _study_args(sp, s):
     sp.add_argument('--concurrency', type=int, default=8, help='API and agent models: requests in flight at once')
     sp.add_argument('--env', action='append', metavar='SPEC', help="the tests' interpreter (see `evaluate --help`)")
     sp.add_argument('--unsafe-no-sandbox', action='store_true', help='run the answers even without bubblewrap (see `evaluate --help`)')
+    _executor_option(sp)
 
 @command('study', 'one base model under several conditions, compared task by task -> reports/study/10_study.html', _study_args)
 def cmd_study(args) -> int:

@@ -29,24 +29,27 @@ from functools import lru_cache, partial
 from pathlib import Path
 
 import pandas as pd
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 
+from .backend import PrerequisiteError, require
 from .core import (HARNESS_FAULTS, REUSABLE_VERDICTS, Completion, Record, Result, Task, append_jsonl, code_path, code_rel,
                             corpus_path, file_part, framework_path, model_run_dir, read_jsonl, read_samples, run_examples, run_lock, run_name,
                             write_jsonl)
 from .dataset import Exclusions, normalized_hash, strip_tasks
 from .mutate import stub_code
-from .sandbox import (Limits, PythonEnv, TestRun, WarmServer, check_not_root, choose_isolation, isolation_of, layout_of, make_workspace, own_python,
-                               probe_python, run_tests, sandbox_user)
+from .sandbox import (EnvError, Limits, PythonEnv, TestRun, WarmServer, bwrap_works, check_not_root, choose_isolation, isolation_of,
+                               layout_of, make_workspace, own_python, probe_python, run_tests, sandbox_user)
 from .splice import Splice, splice
 
 # %% auto #0
-__all__ = ['TAMPER_AUDIT', 'REPLAY_FILE', 'MAX_POOLS', 'GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job', 'Outcome',
-           'canary_ids', 'gold_baseline', 'tampering', 'replay_disagrees', 'judge', 'remove_tree', 'replay_job',
-           'run_job', 'def_span', 'answer_lines', 'module_classes', 'run_spec', 'decontaminated_corpus', 'task_corpus',
-           'gold_copies', 'preload_modules', 'WarmPool', 'warm_pool', 'close_warm_pools', 'LocalExecutor',
-           'RayExecutor', 'broken_cause', 'Census', 'task_digest', 'compute_census', 'census_frame', 'census_summary',
-           'read_answer', 'evaluate_completions', 'evaluate']
+__all__ = ['TAMPER_AUDIT', 'REPLAY_FILE', 'MAX_POOLS', 'EXECUTORS', 'GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job',
+           'Outcome', 'canary_ids', 'gold_baseline', 'tampering', 'replay_disagrees', 'judge', 'remove_tree',
+           'replay_job', 'run_job', 'def_span', 'answer_lines', 'module_classes', 'run_spec', 'decontaminated_corpus',
+           'task_corpus', 'gold_copies', 'preload_modules', 'WarmPool', 'warm_pool', 'close_warm_pools', 'Workers',
+           'workers_for', 'LocalExecutor', 'make_executor', 'NodeWorker', 'RayExecutor', 'broken_cause', 'Census',
+           'task_digest', 'compute_census', 'census_frame', 'census_summary', 'read_answer', 'evaluate_completions',
+           'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
 @dataclass
@@ -492,11 +495,6 @@ def warm_pool(tasks:list, isolation:str, env:PythonEnv) -> WarmPool:
     for p in evicted: p.close()
     return pool
 
-def _pool(warm, tasks:list, isolation:str, env:PythonEnv) -> WarmPool|None:
-    "The pool `warm` asks for: None, the one given, or the shared one for `tasks`."
-    if isinstance(warm, WarmPool): return warm
-    return warm_pool(tasks, isolation, env) if warm else None
-
 def close_warm_pools():
     "Stop every warm server (also at exit)."
     with _POOLS_LOCK: pools = list(_POOLS.values()); _POOLS.clear()
@@ -504,27 +502,203 @@ def close_warm_pools():
 
 atexit.register(close_warm_pools)
 
+# %% ../nbs/07_evaluate.ipynb #0d28a72f
+@dataclass
+class Workers:
+    "What runs a group of jobs, as a recipe: nothing starts until a job needs it, and any machine can follow it."
+    tasks: list  # every task the workers serve (a warm pool preloads what all of them import)
+    isolation: str = 'bwrap'
+    env: PythonEnv|None = None  # the tests' interpreter (default: codebench's own)
+    warm: bool = True  # warm servers that fork per run, or a fresh interpreter per run
+    envs: object = None  # the `EnvMap` that named `env`: a Ray node resolves it again and must land on the same interpreter
+
+    def pool(self) -> WarmPool|None:
+        "This machine's warm pool for the tasks (shared with later calls); None for cold runs."
+        return warm_pool(self.tasks, self.isolation, self.env or own_python()) if self.warm else None
+
+def workers_for(warm, tasks:list, isolation:str, env:PythonEnv|None) -> Workers|WarmPool:
+    "What `warm` asks for, starting nothing: a `WarmPool` or `Workers` as given, else `Workers` for `tasks` (warm when `warm` is true)."
+    return warm if isinstance(warm, (Workers, WarmPool)) else Workers(list(tasks), isolation, env or own_python(), bool(warm))
+
 # %% ../nbs/07_evaluate.ipynb #2a9c9625
 class LocalExecutor:
     "Run jobs on this machine, `jobs` at a time."
     def __init__(self, jobs:int|None=None): self.jobs = jobs or os.cpu_count() or 1
+
     def imap_unordered(self, fn, items:list):
         with ThreadPoolExecutor(self.jobs) as pool:
             futs = [pool.submit(fn, it) for it in items]
             for f in as_completed(futs): yield f.result()
 
+    def warm_up(self, workers) -> WarmPool|None:
+        "Start the warm servers `workers` (a `Workers` or `WarmPool`) will need; they warm up while the caller prepares the work."
+        pool = workers if isinstance(workers, WarmPool) else workers.pool() if workers else None
+        if pool: pool.prestart(self.jobs)
+        return pool
+
+    def run_jobs(self, jobs:list, workers=None):
+        "`(job, TestRun)` per job, as each finishes; the warm pool starts only when there is a job."
+        if not jobs: return
+        pool = self.warm_up(workers)
+        yield from self.imap_unordered(partial(run_job, warm=pool) if pool else run_job, jobs)
+
+def _run_jobs(executor, jobs:list, workers=None):
+    "`(job, TestRun)` pairs from any executor: its own `run_jobs`, or cold runs through its `imap_unordered`."
+    if hasattr(executor, 'run_jobs'): return executor.run_jobs(jobs, workers)
+    return executor.imap_unordered(run_job, jobs) if jobs else iter(())
+
+def _warm_up(executor, workers):
+    if hasattr(executor, 'warm_up'): executor.warm_up(workers)
+
+EXECUTORS = 'local, ray or ray=ADDRESS'
+
+def make_executor(
+    spec=None,  # None or 'local': this machine; 'ray': the cluster at RAY_ADDRESS, or the latest started here, else a new local one; 'ray=ADDRESS'
+    jobs:int|None=None,  # runs at once: on this machine, or on each Ray node (default: its CPUs)
+):
+    "The executor a name asks for; an executor object is returned as it is."
+    if spec is None or spec == 'local': return LocalExecutor(jobs)
+    if not isinstance(spec, str): return spec
+    kind, eq, address = spec.partition('=')
+    if kind == 'ray' and (address or not eq): return RayExecutor(address or None, jobs)
+    raise ValueError(f"unknown executor {spec!r}; expected {EXECUTORS} (e.g. ray=10.0.0.5:6379)")
+
+# %% ../nbs/07_evaluate.ipynb #947fc707
+class NodeWorker:
+    "The body of a Ray actor on one node: checks the node, keeps the node's warm pool, runs jobs and sends each back with its log."
+    def __init__(self, workers:Workers):
+        self.workers, self.pool, self.problem, self._lock = workers, None, None, threading.Lock()
+        self.logs = Path(tempfile.mkdtemp(prefix='codebench-node-logs-'))
+        atexit.register(shutil.rmtree, self.logs, True)
+
+    def check(self) -> str:
+        "'' when this node runs the jobs as the driver would, else what is wrong here (once per actor)."
+        if self.problem is None: self.problem = self._check()
+        return self.problem
+
+    def _check(self) -> str:
+        w = self.workers
+        hint = 'build it there (`codebench env build`) or share the environments at the same path'
+        try:
+            if w.envs is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')  # `auto` with nothing built here: the path differs, and that is said below
+                    for fw, ex in sorted({(t.framework, t.example) for t in w.tasks}):
+                        here = w.envs.python_for(fw, ex)
+                        if here != w.env.python: return f"the tests' interpreter of {fw}/{ex} is {here} here, not {w.env.python} as on the driver: {hint}"
+            env = probe_python(w.env.python)
+        except EnvError as e: return f"{e}: {hint}"
+        if env.digest != w.env.digest:
+            return f"{w.env.python} holds other packages here than on the driver ({env.dists} distributions, {w.env.dists} there): {hint}"
+        missing = sorted({str(t.code_dir) for t in w.tasks if not Path(t.code_dir).is_dir()})
+        if missing: return f"the benchmark is not at the same path here: {missing[0]} is missing"
+        if isolation_of(w.isolation).mounted and not bwrap_works(): return 'bubblewrap (bwrap) does not work here: install it on every node'
+        try: check_not_root(w.isolation, env)
+        except PrerequisiteError as e: return str(e)
+        return ''
+
+    def warm_up(self, n:int) -> str:
+        "Check the node, then start `n` warm servers (none for cold runs); '' or what is wrong here."
+        if self.check(): return self.problem
+        with self._lock:
+            if self.workers.warm and (self.pool is None or self.pool.closed): self.pool = self.workers.pool()
+        if self.pool: self.pool.prestart(n)
+        return ''
+
+    def run(self, job:Job) -> tuple:
+        "`(job, TestRun, log)`: the job run on this node (with this node's copy of the corpus), and the text of its log."
+        if self.check(): return job, TestRun(harness_error=f"this node cannot run it: {self.problem}"), ''
+        if self.workers.warm: self.warm_up(0)
+        log = self.logs/f"{secrets.token_hex(8)}.log"
+        corpus = str(decontaminated_corpus(Path(job.code_dir).parent.parent.parent) or '') if job.corpus else ''
+        try:
+            _, run = run_job(replace(job, log_path=str(log), corpus=corpus), warm=self.pool)
+            return job, run, log.read_text(encoding='utf-8', errors='replace') if log.is_file() else ''
+        finally: log.unlink(missing_ok=True)
+
+# %% ../nbs/07_evaluate.ipynb #95cb5518
 class RayExecutor:
-    "Run jobs as Ray tasks (`pip install ray`; connects to `address` or starts a local cluster)."
-    def __init__(self, address:str|None=None, num_cpus:float=1):
+    "Run jobs on a Ray cluster: on each node with CPUs, a `NodeWorker` actor per `Workers` (`pip install 'codebench[ray]'`)."
+    def __init__(self,
+                 address:str|None=None,  # '10.0.0.5:6379', 'auto', 'ray://...'; None: RAY_ADDRESS, else the latest cluster started here, else a new one
+                 jobs:int|None=None,  # runs at once on each node (default: the node's CPUs)
+                 num_cpus:float=1):  # CPUs per item for `imap_unordered`'s plain Ray tasks
+        require(('ray',), 'ray', 'the Ray executor')
         import ray
         if not ray.is_initialized(): ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-        self.ray, self.num_cpus = ray, num_cpus
+        self.ray, self.jobs, self.num_cpus, self._actors = ray, jobs, num_cpus, {}
+
     def imap_unordered(self, fn, items:list):
+        "`fn` over `items` as plain Ray tasks, yielded as they finish."
         remote = self.ray.remote(num_cpus=self.num_cpus)(fn)
         pending = [remote.remote(it) for it in items]
         while pending:
             done, pending = self.ray.wait(pending, num_returns=1)
             yield self.ray.get(done[0])
+
+    def nodes(self) -> list:
+        "`(node id, name, runs at once)` of every live node with a CPU."
+        return [(n['NodeID'], f"{n['NodeManagerAddress']} ({n['NodeID'][:8]})", self.jobs or max(1, int(n['Resources']['CPU'])))
+                for n in self.ray.nodes() if n.get('Alive') and n.get('Resources', {}).get('CPU', 0) >= 1]
+
+    def warm_up(self, workers) -> list:
+        "The actors of `workers`, one per node, created where missing and told to check their node and warm up: `[(actor, node, runs, key)]`."
+        if isinstance(workers, WarmPool): raise TypeError("a WarmPool lives on this machine; give the Ray executor `Workers`")
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        w, out = workers, []
+        wkey = (w.isolation, w.env.python, w.env.digest, w.warm, hashlib.sha256('\0'.join(sorted(t.task_id for t in w.tasks)).encode()).hexdigest())
+        for node_id, name, cap in self.nodes():
+            k = (node_id, wkey)
+            if k not in self._actors:
+                old = [o for o in self._actors if o[0] == node_id][:max(0, len([o for o in self._actors if o[0] == node_id]) - MAX_POOLS + 1)]
+                for o in old: self.ray.kill(self._actors.pop(o)[0])  # as locally: the two most recent pools per node stay
+                actor = self.ray.remote(NodeWorker).options(num_cpus=0, max_concurrency=cap + 1,
+                                                            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False)).remote(w)
+                self._actors[k] = (actor, name, cap, actor.warm_up.remote(cap))
+            out.append((*self._actors[k][:3], k))
+        return out
+
+    def close(self):
+        "Stop this executor's actors, and with them their nodes' warm servers (a driver that exits does this too)."
+        for actor, *_ in self._actors.values(): self.ray.kill(actor)
+        self._actors.clear()
+
+# %% ../nbs/07_evaluate.ipynb #aa383c69
+def _node_problem(ray, ref) -> str:
+    "What a node's actor found wrong ('' for nothing), or why it could not say."
+    try: return ray.get(ref)
+    except ray.exceptions.RayError as e: return f"its worker failed ({type(e).__name__}: {_first_line(str(e))})"
+
+def _write_log(path:str, text:str):
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text or '(the run left no log)\n', encoding='utf-8', errors='replace')
+
+@patch
+def run_jobs(self:RayExecutor, jobs:list, workers=None):
+    "`(job, TestRun)` per job as it finishes on some node, its log written here where the job says; a node that fails its check stops it all."
+    if not jobs: return
+    workers = workers or Workers([], jobs[0].isolation, probe_python(jobs[0].python or sys.executable), warm=False)
+    live = self.warm_up(workers)
+    if not live: raise EnvError("the Ray cluster has no live node with a CPU to run tests on")
+    for actor, name, cap, k in live:
+        problem = _node_problem(self.ray, self._actors[k][3])
+        if problem: raise EnvError(f"node {name}: {problem}")
+    todo, inflight = list(reversed(jobs)), {}
+    def fill(a):
+        while todo and sum(b is a for b, _ in inflight.values()) < a[2]:
+            job = todo.pop(); inflight[a[0].run.remote(job)] = (a, job)
+    for a in live: fill(a)
+    while inflight:
+        (ref,), _ = self.ray.wait(list(inflight), num_returns=1)
+        a, job = inflight.pop(ref)
+        try: job, run, log = self.ray.get(ref)
+        except self.ray.exceptions.RayError as e:  # the node or its worker is gone: the other nodes take the rest
+            run, log = TestRun(harness_error=f"node {a[1]}: {type(e).__name__}: {_first_line(str(e))}"), ''
+            if a in live: live.remove(a); self._actors.pop(a[3], None)
+        for b in live: fill(b)
+        _write_log(job.log_path, log)
+        yield job, run
+    for job in reversed(todo): yield job, TestRun(harness_error='no Ray node was left to run it')
 
 # %% ../nbs/07_evaluate.ipynb #aa1a3b24
 GPU_ONLY = ('flash_attn', 'transformer_engine', 'tensorrt', 'tripy', 'apex', 'cupy', 'pynvml', 'xformers', 'deep_gemm', 'mamba_ssm')
@@ -637,11 +811,12 @@ def compute_census(
     progress:bool=True,
     env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
     fresh:bool=False,  # ignore the cache
-    warm=False,  # run in warm workers: True (a pool for these tasks) or a `WarmPool` to use
+    warm=False,  # run in warm workers: True (a pool for these tasks), or the `Workers` or `WarmPool` to use
 ) -> dict:
     "`{task_id: Census}`, reusing cached entries whose digest still matches; tasks sharing test files share one gold run."
     run_dir, env = Path(run_dir), env or own_python()
-    cache = {} if fresh else {c.task_id: c for c in read_jsonl(run_dir/'census.jsonl', Census)}
+    stored = read_jsonl(run_dir/'census.jsonl', Census)
+    cache = {} if fresh else {c.task_id: c for c in stored}
     out, todo = {}, defaultdict(list)
     for t in tasks:
         dig = task_digest(t, env)
@@ -650,7 +825,7 @@ def compute_census(
         cause, reason = _structural_census(t)
         if cause: out[t.task_id] = Census(t.task_id, False, reason=reason, digest=dig, cause=cause, python=env.python)
         else: todo[(t.example_dir, tuple(t.test_paths))].append((t, dig))
-    copies = gold_copies(tasks)  # a task's gold found elsewhere in the example: stubbed in every run
+    copies = gold_copies(tasks) if todo else {}  # a task's gold found elsewhere in the example: stubbed in every run
     mk = lambda key, t, files, log, spec: Job(key, t.task_id, str(t.code_dir), {**copies, **files}, [code_rel(p) for p in t.test_paths], [],
                                               str(log), limits or Limits(), isolation, env.python, spec=spec, corpus=task_corpus(t))
     gold = {}
@@ -660,18 +835,15 @@ def compute_census(
         spans = defaultdict(list)
         for t, _ in group: spans[t.source_path].append(list(t.span))
         gold[key] = (mk(key, group[0][0], {}, log, run_spec([t for t, _ in group], dict(spans))), group)
-    executor = executor or LocalExecutor()
+    executor, workers = executor or LocalExecutor(), workers_for(warm, tasks, isolation, env)  # nothing starts unless there is a run
     todo_tasks = [t for g in todo.values() for t, _ in g]
-    pool = _pool(warm, tasks, isolation, env) if todo_tasks and isinstance(executor, LocalExecutor) else None
-    if pool: pool.prestart(executor.jobs)
-    fn = partial(run_job, warm=pool) if pool else run_job
     replays = []
-    for job, run in tqdm(executor.imap_unordered(fn, [j for j, _ in gold.values()]), total=len(gold), desc='gold runs',
+    for job, run in tqdm(_run_jobs(executor, [j for j, _ in gold.values()], workers), total=len(gold), desc='gold runs',
                          disable=not progress or not gold, leave=False):
         for t, dig in gold[job.key][1]: out[t.task_id] = _gold_census(t, run, dig, job.log_path, env.python, job.spec['canary'])
         if any(out[t.task_id].ok for t, _ in gold[job.key][1]) and run.stream.get('outputs'):
             replays.append(replay_job(dataclasses.replace(job, replay=sorted({x for t, _ in gold[job.key][1] for x in out[t.task_id].tests})), run))
-    for job, run in tqdm(executor.imap_unordered(fn, replays), total=len(replays), desc='gold replays', disable=not progress or not replays,
+    for job, run in tqdm(_run_jobs(executor, replays, workers), total=len(replays), desc='gold replays', disable=not progress or not replays,
                          leave=False):  # which census tests a clean-room replay can judge: those that pass on the gold's own results
         for t, _ in gold[job.key.removesuffix(':replay')][1]:
             c = out[t.task_id]
@@ -682,10 +854,10 @@ def compute_census(
         s = splice(t, stub_code(t.gold)) if c.ok else None
         if s is not None and s.ok:
             stubs.append(mk(t.task_id, t, {code_rel(t.source_path): s.source}, run_dir/'census'/f"stub__{file_part(t.name)}.log", {}))
-    for job, run in tqdm(executor.imap_unordered(fn, stubs), total=len(stubs), desc='stub runs', disable=not progress or not stubs,
+    for job, run in tqdm(_run_jobs(executor, stubs, workers), total=len(stubs), desc='stub runs', disable=not progress or not stubs,
                          leave=False):
         _stub_verdict(out[job.key], run)
-    write_jsonl(run_dir/'census.jsonl', [out[t.task_id] for t in tasks])
+    if [out[t.task_id] for t in tasks] != stored: write_jsonl(run_dir/'census.jsonl', [out[t.task_id] for t in tasks])
     return out
 
 # %% ../nbs/07_evaluate.ipynb #257aa4b9
@@ -754,7 +926,7 @@ def evaluate_completions(
     executor=None, limits:Limits|None=None, isolation:str='bwrap',
     log_dir=None,  # where per-run logs go (default: `logs/` beside results.jsonl)
     progress:bool=True,
-    warm=True,  # warm workers: True (a pool for these tasks) or a `WarmPool` to use; False: a fresh interpreter per run
+    warm=True,  # warm workers: True (a pool for these tasks), or the `Workers` or `WarmPool` to use; False: a fresh interpreter per run
     env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
     rerun:str='error',  # what to judge again: 'error', 'fail' or 'all'
 ) -> list:
@@ -764,9 +936,7 @@ def evaluate_completions(
     by_task = {t.task_id: t for t in tasks}
     old = _pending(results_path, census, rerun)
     done = {(r.task_id, r.sample) for r in old}
-    executor = executor or LocalExecutor()
-    pool = _pool(warm, tasks, isolation, env) if isinstance(executor, LocalExecutor) else None
-    if pool and any((c.task_id, c.sample) not in done for c in completions): pool.prestart(executor.jobs)  # warming up while we splice
+    executor, workers = executor or LocalExecutor(), workers_for(warm, tasks, isolation, env)  # nothing starts unless there is a run
     known = {r.key: r for r in old if r.key and r.verdict in REUSABLE_VERDICTS}
     new, groups, sources = [], defaultdict(list), {}
     for c in completions:
@@ -786,18 +956,18 @@ def evaluate_completions(
             r = known[key]
             new.append(replace(r, task_id=c.task_id, model=c.model, sample=c.sample, duration=0.0, key=key))  # the same verdict, taken no time
             continue
+        if not sources: _warm_up(executor, workers)  # the first run to do: the workers warm up while the rest is spliced
         groups[key].append(c); sources[key] = (task, s.source)
     if new: append_jsonl(results_path, new)
-    copies = gold_copies(tasks)
+    copies = gold_copies(tasks) if sources else {}
     jobs = [Job(key, task.task_id, str(task.code_dir), {**copies, code_rel(task.source_path): src}, [code_rel(p) for p in task.test_paths],
                 census[task.task_id].tests, str(log_dir/f"{file_part(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python,
                 baseline=census[task.task_id].baseline, corpus=task_corpus(task), replay=census[task.task_id].replayable,
                 spec=run_spec([task], {task.source_path: answer_lines(_original(task), src, task.target if task.kind != 'block' else None)}, census[task.task_id].baseline))
             for key, (task, src) in sources.items()]
-    fn = partial(run_job, warm=pool) if pool and jobs else run_job
     bar = tqdm(total=sum(len(v) for v in groups.values()), desc='evaluate', unit='completion', disable=not progress or not jobs, leave=False)
     try:
-        for job, run in executor.imap_unordered(fn, jobs):
+        for job, run in _run_jobs(executor, jobs, workers):
             o = judge(run, job.census, job.baseline, job.spec.get('canary', ''), job.spec, job.replay)
             batch = [_result(c, job.key, o, job.log_path, census[c.task_id].digest) for c in groups[job.key]]
             append_jsonl(results_path, batch)
@@ -807,6 +977,13 @@ def evaluate_completions(
     return [r for r in read_samples(results_path, Result) if (r.task_id, r.sample) in want]
 
 # %% ../nbs/07_evaluate.ipynb #c993190f
+def _probe_envs(envs, examples:list) -> dict:
+    "`{example dir: PythonEnv}`; the distinct interpreters are probed at once (each probe starts one)."
+    first = {}
+    for fw, ex, d in examples: first.setdefault(envs.python_for(fw, ex), (fw, ex))
+    with ThreadPoolExecutor(max(1, min(8, len(first)))) as pool: list(pool.map(lambda e: envs.env_for(*e), first.values()))
+    return {d: envs.env_for(fw, ex) for fw, ex, d in examples}
+
 def evaluate(
     runs,  # run directory
     model:str,  # model spec whose completions to evaluate
@@ -814,7 +991,7 @@ def evaluate(
     limits:Limits|None=None,
     unsafe_no_sandbox:bool=False,  # without bubblewrap, run the answers anyway (resource limits only); every result says so
     framework:str|None=None, example:str|None=None,
-    executor=None,  # default: `LocalExecutor(jobs)`
+    executor=None,  # where runs happen: 'local' (default: `LocalExecutor(jobs)`), 'ray', 'ray=ADDRESS' (`make_executor`), or an executor
     progress:bool=True,
     warm:bool=True,  # warm workers (pre-imported test dependencies, a fork per run)
     envs=None,  # an `EnvMap` or `--env` values (default: from CODEBENCH_ENV and codebench.toml in `runs`; else codebench's own interpreter)
@@ -828,24 +1005,24 @@ def evaluate(
     from codebench.envs import env_map
     from codebench.metrics import write_metrics
     isolation = choose_isolation(unsafe_no_sandbox)
-    executor = executor or LocalExecutor(jobs)
+    executor = make_executor(executor, jobs)
     envs = env_map(envs, runs=runs)
     model, out = run_name(model, condition), {}
     examples = [e for e in run_examples(runs) if framework in (None, e[0]) and example in (None, e[1])
                 and (model_run_dir(runs, *e[:2], model)/'completions.jsonl').exists()]
     tasks = {d: read_jsonl(d/'tasks.jsonl', Task) for _, _, d in examples}
-    env = {d: envs.env_for(fw, ex) for fw, ex, d in examples}
+    env = _probe_envs(envs, examples)
     shared = defaultdict(list)  # interpreter -> every task it serves here
     for d in tasks: shared[env[d].python] += tasks[d]
-    for e in env.values(): check_not_root(isolation, e)
+    for e in {e.python: e for e in env.values()}.values(): check_not_root(isolation, e)
     for fw, ex, d in examples:
         comp_path = model_run_dir(runs, fw, ex, model)/'completions.jsonl'
         with run_lock(comp_path.parent, wait):
-            pool = warm and isinstance(executor, LocalExecutor) and warm_pool(shared[env[d].python], isolation, env[d])
+            workers = Workers(shared[env[d].python], isolation, env[d], warm, envs)  # one pool per environment; started only for a run
             census = compute_census(tasks[d], d, executor=executor, limits=limits, isolation=isolation, progress=progress, env=env[d],
-                                    fresh=fresh_census, warm=pool)
+                                    fresh=fresh_census, warm=workers)
             results = evaluate_completions(tasks[d], read_samples(comp_path, Completion, keep='first'), comp_path.parent/'results.jsonl', census,
-                                           executor, limits, isolation, progress=progress, warm=pool, env=env[d], rerun=rerun)
+                                           executor, limits, isolation, progress=progress, warm=workers, env=env[d], rerun=rerun)
             out[d] = write_metrics(comp_path.parent, tasks[d], results, census, include_weak)
     if not out: raise FileNotFoundError(f"no completions of model {model!r} under {runs}; run `codebench generate` first")
     return out
