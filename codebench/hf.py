@@ -6,14 +6,20 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
+import math
+import os
 import time
 from pathlib import Path
 
-from .backend import Backend, BackendError, ModelSpec, Sampling, parse_lora
+from fastcore.basics import patch
+
+from .backend import Backend, BackendError, ModelSpec, Sampling, parse_lora, require
 from .core import Completion, demo_root
 
 # %% auto #0
-__all__ = ['CHATML', 'corpus_texts', 'make_tiny_model', 'HFBackend']
+__all__ = ['CHATML', 'GGUF_MAGIC', 'corpus_texts', 'make_tiny_model', 'is_gguf', 'load_pretrained', 'save_gguf', 'cpu_threads',
+           'nucleus_sample', 'HFBackend']
 
 # %% ../nbs/15_hf.ipynb #cdc2b8e7
 CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -55,65 +61,206 @@ def make_tiny_model(
     model.save_pretrained(path)
     return path
 
+# %% ../nbs/15_hf.ipynb #61de2a72
+GGUF_MAGIC = b'GGUF'
+
+def is_gguf(path) -> bool:
+    "Is `path` a file that starts with the GGUF magic bytes?"
+    p = Path(path).expanduser()
+    if not p.is_file(): return False
+    with open(p, 'rb') as f: return f.read(4) == GGUF_MAGIC
+
+def load_pretrained(
+    name:str,  # model directory, GGUF file, a name added with `codebench models add`, or a hub id already in the local cache
+    dtype=None,  # torch dtype (default: the checkpoint's)
+    gguf_file:str|None=None,  # a GGUF file inside the directory `name`
+) -> tuple:
+    "`(tokenizer, model)` from a model directory or a GGUF file (dequantised; its tokenizer and chat template come from the file)."
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from codebench.models import resolve_model
+    path = Path(resolve_model(name)).expanduser()
+    looks_local = str(name).startswith(('/', '.', '~')) or path.exists() or str(path) != str(name)
+    if looks_local and not path.exists():
+        raise BackendError(f"model directory {name} does not exist (download weights first: codebench download <hub-id> <dir>, "
+                           "or codebench models add smollm2)")
+    if path.is_file():
+        if not is_gguf(path): raise BackendError(f"{name} is a file but not a GGUF model (it does not start with {GGUF_MAGIC!r}); "
+                                                 "hf: takes a model directory (config.json, weights, tokenizer) or a .gguf file")
+        path, gguf_file = path.parent, path.name
+    if gguf_file:
+        if not is_gguf(path/gguf_file): raise BackendError(f"{path/gguf_file} is not a GGUF file")
+        require(('gguf',), 'hf', 'loading a GGUF model')
+    kw = dict(gguf_file=gguf_file) if gguf_file else {}
+    tok = AutoTokenizer.from_pretrained(str(path), **kw)
+    model = AutoModelForCausalLM.from_pretrained(str(path), **kw, **(dict(dtype=dtype) if dtype is not None else {}))
+    return tok, model
+
+# %% ../nbs/15_hf.ipynb #6bdb1f39
+def save_gguf(
+    model_dir,  # a Qwen2-style transformers model directory (e.g. from `make_tiny_model`)
+    out,  # the .gguf file to write
+) -> Path:
+    "Write a float32 GGUF file (weights, BPE tokenizer, chat template) of a small Qwen2-style model."
+    import json, gguf, torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    model_dir, out = Path(model_dir), Path(out)
+    cfg = json.loads((model_dir/'config.json').read_text())
+    if cfg['model_type'] != 'qwen2': raise ValueError(f"save_gguf writes Qwen2-style models, not {cfg['model_type']!r} (use llama.cpp's converter)")
+    tok, model = AutoTokenizer.from_pretrained(model_dir), AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    w = gguf.GGUFWriter(str(out), 'qwen2')
+    w.add_context_length(cfg['max_position_embeddings']); w.add_embedding_length(cfg['hidden_size'])
+    w.add_block_count(cfg['num_hidden_layers']); w.add_feed_forward_length(cfg['intermediate_size'])
+    w.add_head_count(cfg['num_attention_heads']); w.add_head_count_kv(cfg['num_key_value_heads'])
+    w.add_layer_norm_rms_eps(cfg['rms_norm_eps']); w.add_rope_freq_base(model.config.rope_parameters['rope_theta'])
+    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    vocab = {i: t for t, i in tok.get_vocab().items()}
+    w.add_tokenizer_model('gpt2'); w.add_tokenizer_pre('qwen2')
+    w.add_token_list([vocab[i] for i in range(len(vocab))])
+    w.add_token_types([gguf.TokenType.CONTROL if vocab[i] in tok.all_special_tokens else gguf.TokenType.NORMAL for i in range(len(vocab))])
+    w.add_token_merges([' '.join(m) if isinstance(m, list) else m for m in json.loads((model_dir/'tokenizer.json').read_text())['model']['merges']])
+    w.add_eos_token_id(tok.eos_token_id); w.add_pad_token_id(tok.pad_token_id); w.add_chat_template(tok.chat_template)
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.QWEN2, cfg['num_hidden_layers'])
+    for k, v in model.state_dict().items():
+        if k == 'lm_head.weight' and cfg.get('tie_word_embeddings'): continue
+        w.add_tensor(names.get_name(k, try_suffixes=('.weight', '.bias')), v.numpy())
+    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+    return out
+
+# %% ../nbs/15_hf.ipynb #5d185440
+def _cpu_times() -> tuple:
+    "(idle, total) jiffies of all CPUs, from /proc/stat."
+    vals = [int(v) for v in Path('/proc/stat').read_text().splitlines()[0].split()[1:]]
+    return vals[3] + vals[4], sum(vals)
+
+def cpu_threads(sample_s:float=0.3) -> int:
+    "Threads for torch: the cores this process may use (affinity, cgroup quota) that are idle now, at least 1."
+    n = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    try:
+        quota, period = Path('/sys/fs/cgroup/cpu.max').read_text().split()
+        if quota != 'max': n = min(n, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError): pass
+    try:
+        (i0, t0), _ = _cpu_times(), time.sleep(sample_s)
+        i1, t1 = _cpu_times()
+        idle = (os.cpu_count() or 1) * (i1 - i0) / max(1, t1 - t0)  # idle cores machine-wide
+    except (OSError, ValueError, IndexError): return n
+    return max(1, min(n, round(idle)))
+
+# %% ../nbs/15_hf.ipynb #2cadc77b
+def nucleus_sample(
+    logits,  # (rows, vocab) next-token logits
+    temperature:float, top_p:float,
+    generators:list,  # one torch.Generator per row
+    top_k:int=256,  # candidates looked at first; a row whose nucleus is wider falls back to the whole vocabulary
+):
+    "One token per row from the nucleus (top-p) of its tempered distribution, each row drawn with its own generator."
+    import torch
+    probs = (logits.float() / temperature).softmax(-1).cpu()
+    top, idx = probs.topk(min(top_k, probs.shape[-1]), dim=-1)
+    out = []
+    for i, g in enumerate(generators):
+        p, ix = top[i], idx[i]
+        if float(p.sum()) < top_p: p, ix = probs[i].sort(descending=True)  # rare: the nucleus reaches past the candidates
+        keep = (p.cumsum(-1) - p) < top_p  # the smallest prefix whose mass reaches top_p (at least one token)
+        out.append(ix[keep][torch.multinomial(p[keep], 1, generator=g)])
+    return torch.cat(out)
+
 # %% ../nbs/15_hf.ipynb #d9095632
 class HFBackend(Backend):
     "Generate with transformers in-process, optionally through a peft adapter."
-    options, requires, extra = dict(device=str, dtype=str, batch_size=int), ('torch', 'transformers', 'peft'), 'hf'
+    options = dict(device=str, dtype=str, batch_size=int, threads=int, gguf_file=str)
+    requires, extra = ('torch', 'transformers', 'peft'), 'hf'
     parse_name = classmethod(lambda cls, kind, name, spec: parse_lora(kind, name, spec))
 
     def __init__(
         self, spec:ModelSpec,
         device:str|None=None,  # 'cpu', 'cuda', 'cuda:1' (default: cuda when available)
         dtype:str|None=None,  # 'float32', 'bfloat16', ... (default: bfloat16 on GPU, float32 on CPU)
-        batch_size:int=8,  # prompts per forward batch
+        batch_size:int=16,  # (prompt, sample) rows decoded together
+        threads:int|None=None,  # torch threads on CPU (default: OMP_NUM_THREADS, else `cpu_threads()`)
+        gguf_file:str|None=None,  # a GGUF file inside the model directory (a path to a .gguf file works too)
     ):
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
         self.spec, self.batch_size, self.torch = spec, batch_size, torch
-        looks_local = spec.name.startswith(('/', '.', '~')) or Path(spec.name).exists()
-        if looks_local and not Path(spec.name).expanduser().is_dir():
-            raise BackendError(f"model directory {spec.name} does not exist (download weights first: codebench download <hub-id> <dir>)")
         if spec.lora and not Path(spec.lora).expanduser().is_dir():
             raise BackendError(f"adapter directory {spec.lora} does not exist")
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+        if self.device == 'cpu':
+            torch.set_num_threads(threads or int(os.environ.get('OMP_NUM_THREADS') or 0) or cpu_threads())
         dt = getattr(torch, dtype) if dtype else (torch.bfloat16 if self.device.startswith('cuda') else torch.float32)
-        self.tok = AutoTokenizer.from_pretrained(spec.name)
+        self.tok, model = load_pretrained(spec.name, dtype=dt, gguf_file=gguf_file)
         self.tok.padding_side = 'left'
         if self.tok.pad_token is None: self.tok.pad_token = self.tok.eos_token
-        model = AutoModelForCausalLM.from_pretrained(spec.name, dtype=dt)
         if spec.lora:
             from peft import PeftModel
             model = PeftModel.from_pretrained(model, spec.lora)
         self.model = model.to(self.device).eval()
+        eos = model.generation_config.eos_token_id
+        self.eos = {self.tok.eos_token_id, *(eos if isinstance(eos, list) else [eos])} - {None}
+        params = inspect.signature((model.get_base_model() if spec.lora else model).forward).parameters
+        self._cache_kw = 'cache' if 'cache' in params else 'past_key_values'  # renamed in transformers 5.x
+        self._keep_kw = 'logits_to_keep' if 'logits_to_keep' in params else 'num_logits_to_keep'
 
-    def _batch(self, reqs:list, n:int, sampling:Sampling):
-        torch = self.torch
-        texts = [self.tok.apply_chat_template(r.prompt.messages, tokenize=False, add_generation_prompt=True) for r in reqs]
-        enc = self.tok(texts, return_tensors='pt', padding=True, add_special_tokens=False).to(self.device)
-        key = '\0'.join(r.prompt.task_id for r in reqs).encode()
-        torch.manual_seed(int(hashlib.sha256(key).hexdigest()[:8], 16))  # stable across processes, unlike hash()
-        sample = sampling.temperature > 0
-        per = n if sample else 1  # greedy decoding gives one answer: every sample is that answer
-        t0 = time.perf_counter()
+# %% ../nbs/15_hf.ipynb #01e68781
+def _row_generator(torch, task_id:str, sample:int):
+    "A generator seeded by (task, sample): stable across processes and batches, unlike hash()."
+    return torch.Generator().manual_seed(int(hashlib.sha256(f'{task_id}\0{sample}'.encode()).hexdigest()[:12], 16))
+
+@patch
+def _decode(self:HFBackend, prompts:list, rows:list, sampling:Sampling):
+    "Decode `rows` ((prompt index, task id, sample)) of `prompts` (token id lists); yield (row, token ids, stopped, seconds) as each ends."
+    from transformers import DynamicCache
+    torch, t0 = self.torch, time.perf_counter()
+    enc = self.tok.pad({'input_ids': prompts}, return_tensors='pt').to(self.device)
+    attn = enc['attention_mask']
+    cache, pos = DynamicCache(), (attn.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        out = self.model(input_ids=enc['input_ids'], attention_mask=attn, position_ids=pos, use_cache=True,
+                         **{self._cache_kw: cache, self._keep_kw: 1})
+    idx = torch.tensor([p for p, _, _ in rows], device=self.device)
+    cache.batch_select_indices(idx)  # one prefill per prompt, its cache repeated for each sample
+    logits, attn = out.logits[idx, -1, :].float(), attn[idx]
+    pos = attn.sum(-1, keepdim=True)
+    gens = {r: _row_generator(torch, r[1], r[2]) for r in rows} if sampling.temperature > 0 else None
+    tokens = {r: [] for r in rows}
+    while rows:
+        if gens is None: nxt = logits.argmax(-1)
+        else: nxt = nucleus_sample(logits, sampling.temperature, sampling.top_p, [gens[r] for r in rows]).to(self.device)
+        keep = []
+        for i, (r, t) in enumerate(zip(rows, nxt.tolist())):
+            tokens[r].append(t)
+            if t in self.eos or len(tokens[r]) >= sampling.max_tokens: yield r, tokens.pop(r), t in self.eos, time.perf_counter() - t0
+            else: keep.append(i)
+        if not keep: return
+        if len(keep) < len(rows):
+            k = torch.tensor(keep, device=self.device)
+            cache.batch_select_indices(k); attn, nxt, pos = attn[k], nxt[k], pos[k]
+            rows = [rows[i] for i in keep]
+        attn = torch.cat([attn, attn.new_ones(len(rows), 1)], dim=-1)
         with torch.no_grad():
-            out = self.model.generate(**enc, do_sample=sample, temperature=sampling.temperature if sample else None,
-                                      top_p=sampling.top_p if sample else None, max_new_tokens=sampling.max_tokens,
-                                      num_return_sequences=per, pad_token_id=self.tok.pad_token_id)
-        seconds = (time.perf_counter() - t0) / (len(reqs) * per)
-        new = out[:, enc['input_ids'].shape[1]:]
-        prompt_lens = enc['attention_mask'].sum(dim=1).tolist()
-        for i, r in enumerate(reqs):
-            for j, idx in enumerate(r.samples):
-                ids = new[i * per + (j if sample else 0)]
-                length = int((ids != self.tok.pad_token_id).sum())
-                finish = 'stop' if (ids == self.tok.eos_token_id).any() else 'length'
-                yield Completion(r.prompt.task_id, self.spec.spec, idx, self.tok.decode(ids, skip_special_tokens=True),
-                                 usage=dict(prompt_tokens=int(prompt_lens[i]), completion_tokens=length, seconds=round(seconds, 4), cost=0.0),
-                                 finish_reason=finish)
+            logits = self.model(input_ids=nxt[:, None], attention_mask=attn, position_ids=pos, use_cache=True,
+                                **{self._cache_kw: cache}).logits[:, -1, :].float()
+        pos = pos + 1
 
-    def generate(self, requests:list, sampling:Sampling):
-        "Batches of prompts that need the same number of samples, each sample drawn with `num_return_sequences`."
-        by_n = {}
-        for r in requests: by_n.setdefault(len(r.samples), []).append(r)
-        for n, reqs in by_n.items():
-            for i in range(0, len(reqs), self.batch_size): yield from self._batch(reqs[i:i + self.batch_size], n, sampling)
+# %% ../nbs/15_hf.ipynb #9e0d7e2c
+@patch
+def generate(self:HFBackend, requests:list, sampling:Sampling):
+    "Batches of (prompt, sample) rows of similar prompt length; each completion is yielded the moment it ends."
+    sample = sampling.temperature > 0
+    texts = [self.tok.apply_chat_template(r.prompt.messages, tokenize=False, add_generation_prompt=True) for r in requests]
+    ids = [self.tok(t, add_special_tokens=False)['input_ids'] for t in texts]
+    order = sorted(range(len(requests)), key=lambda i: len(ids[i]))
+    batches, cur, size = [], [], 0
+    for i in order:  # greedy: one row per prompt (every sample repeats it); sampling: one row per missing sample
+        k = len(requests[i].samples) if sample else 1
+        if cur and size + k > self.batch_size: batches.append(cur); cur, size = [], 0
+        cur.append(i); size += k
+    if cur: batches.append(cur)
+    for batch in batches:
+        rows = [(j, requests[i].prompt.task_id, s) for j, i in enumerate(batch) for s in (requests[i].samples if sample else [None])]
+        for (j, _, s), toks, stopped, secs in self._decode([ids[i] for i in batch], rows, sampling):
+            r = requests[batch[j]]
+            text = self.tok.decode(toks, skip_special_tokens=True)
+            usage = dict(prompt_tokens=len(ids[batch[j]]), completion_tokens=len(toks), seconds=round(secs, 4), cost=0.0)
+            for idx in ([s] if sample else r.samples):
+                yield Completion(r.prompt.task_id, self.spec.spec, idx, text, usage=usage, finish_reason='stop' if stopped else 'length')
