@@ -37,7 +37,7 @@ def _train_step(model:str, data:Path, out:Path, config:TrainConfig, reports:Path
     return final
 
 def run_conflict(
-    base:str,  # base model directory
+    base:str,  # base model directory (or a name from `codebench models add`, e.g. smollm2)
     first:str,  # framework A (trained first)
     second:str,  # framework B (trained second)
     test:str|None=None,  # framework evaluated (default: A)
@@ -51,6 +51,8 @@ def run_conflict(
     progress:bool=True,
 ) -> dict:
     "Run the A -> B -> evaluate-on-A experiment; return paths and the three models' pass@1."
+    from codebench.models import resolve_model
+    base = resolve_model(str(base))  # a model directory, or a name from `codebench models add`
     work, test = Path(work).resolve(), test or first
     cfg = config or TrainConfig(mode)
     cfg.mode = mode

@@ -10,6 +10,7 @@ import inspect
 import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastcore.basics import patch
@@ -18,8 +19,8 @@ from .backend import Backend, BackendError, ModelSpec, Sampling, parse_lora, req
 from .core import Completion, demo_root
 
 # %% auto #0
-__all__ = ['CHATML', 'GGUF_MAGIC', 'corpus_texts', 'make_tiny_model', 'is_gguf', 'load_pretrained', 'save_gguf', 'cpu_threads',
-           'nucleus_sample', 'HFBackend']
+__all__ = ['CHATML', 'GGUF_MAGIC', 'corpus_texts', 'make_tiny_model', 'is_gguf', 'load_pretrained', 'save_gguf', 'cpu_cores',
+           'torch_threads', 'nucleus_sample', 'HFBackend']
 
 # %% ../nbs/15_hf.ipynb #cdc2b8e7
 CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -127,24 +128,22 @@ def save_gguf(
     return out
 
 # %% ../nbs/15_hf.ipynb #5d185440
-def _cpu_times() -> tuple:
-    "(idle, total) jiffies of all CPUs, from /proc/stat."
-    vals = [int(v) for v in Path('/proc/stat').read_text().splitlines()[0].split()[1:]]
-    return vals[3] + vals[4], sum(vals)
-
-def cpu_threads(sample_s:float=0.3) -> int:
-    "Threads for torch: the cores this process may use (affinity, cgroup quota) that are idle now, at least 1."
+def cpu_cores() -> int:
+    "Cores this process may use: its CPU affinity, capped by a cgroup CPU quota."
     n = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
     try:
         quota, period = Path('/sys/fs/cgroup/cpu.max').read_text().split()
         if quota != 'max': n = min(n, max(1, math.ceil(int(quota) / int(period))))
     except (OSError, ValueError): pass
-    try:
-        (i0, t0), _ = _cpu_times(), time.sleep(sample_s)
-        i1, t1 = _cpu_times()
-        idle = (os.cpu_count() or 1) * (i1 - i0) / max(1, t1 - t0)  # idle cores machine-wide
-    except (OSError, ValueError, IndexError): return n
-    return max(1, min(n, round(idle)))
+    return n
+
+def torch_threads(threads:int|None=None):
+    "Import torch with OpenMP threads that sleep rather than spin while they wait, and use `threads` (default: `OMP_NUM_THREADS`, else every core this process may use); return torch."
+    import sys
+    if 'torch' not in sys.modules: os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # read once, when OpenMP starts
+    import torch
+    torch.set_num_threads(threads or int(os.environ.get('OMP_NUM_THREADS') or 0) or cpu_cores())
+    return torch
 
 # %% ../nbs/15_hf.ipynb #2cadc77b
 def nucleus_sample(
@@ -177,16 +176,14 @@ class HFBackend(Backend):
         device:str|None=None,  # 'cpu', 'cuda', 'cuda:1' (default: cuda when available)
         dtype:str|None=None,  # 'float32', 'bfloat16', ... (default: bfloat16 on GPU, float32 on CPU)
         batch_size:int=16,  # (prompt, sample) rows decoded together
-        threads:int|None=None,  # torch threads on CPU (default: OMP_NUM_THREADS, else `cpu_threads()`)
+        threads:int|None=None,  # torch threads on CPU (default: OMP_NUM_THREADS, else every core this process may use)
         gguf_file:str|None=None,  # a GGUF file inside the model directory (a path to a .gguf file works too)
     ):
-        import torch
+        torch = torch_threads(threads)
         self.spec, self.batch_size, self.torch = spec, batch_size, torch
         if spec.lora and not Path(spec.lora).expanduser().is_dir():
             raise BackendError(f"adapter directory {spec.lora} does not exist")
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-        if self.device == 'cpu':
-            torch.set_num_threads(threads or int(os.environ.get('OMP_NUM_THREADS') or 0) or cpu_threads())
         dt = getattr(torch, dtype) if dtype else (torch.bfloat16 if self.device.startswith('cuda') else torch.float32)
         self.tok, model = load_pretrained(spec.name, dtype=dt, gguf_file=gguf_file)
         self.tok.padding_side = 'left'
@@ -206,61 +203,93 @@ def _row_generator(torch, task_id:str, sample:int):
     "A generator seeded by (task, sample): stable across processes and batches, unlike hash()."
     return torch.Generator().manual_seed(int(hashlib.sha256(f'{task_id}\0{sample}'.encode()).hexdigest()[:12], 16))
 
+@dataclass
+class _Batch:
+    "The rows being decoded: their keys, KV cache, attention mask (left-padded), next positions and last logits."
+    rows: list; cache: object; attn: object; pos: object; logits: object
+
+    def select(self, keep:list):
+        "Keep these rows, and drop the padding columns no row needs any more."
+        k = self.attn.new_tensor(keep)
+        self.rows, self.attn, self.pos, self.logits = [self.rows[i] for i in keep], self.attn[k], self.pos[k], self.logits[k]
+        self.cache.batch_select_indices(k)
+        lead = int((self.attn.cumsum(-1) == 0).sum(-1).min())
+        if lead:
+            self.attn = self.attn[:, lead:]
+            for l in self.cache.layers: l.keys, l.values = l.keys[..., lead:, :], l.values[..., lead:, :]
+
+    def merge(self, other:'_Batch'):
+        "Add `other`'s rows; the shorter of the two is left-padded."
+        import torch
+        import torch.nn.functional as F
+        L = max(self.attn.shape[1], other.attn.shape[1])
+        pad = lambda t, n, dim: F.pad(t, (0, 0, n, 0)) if dim == 4 else F.pad(t, (n, 0))
+        a, b = L - self.attn.shape[1], L - other.attn.shape[1]
+        for x, y in zip(self.cache.layers, other.cache.layers):
+            x.keys = torch.cat([pad(x.keys, a, 4), pad(y.keys, b, 4)]); x.values = torch.cat([pad(x.values, a, 4), pad(y.values, b, 4)])
+        self.attn = torch.cat([pad(self.attn, a, 2), pad(other.attn, b, 2)])
+        self.pos, self.logits = torch.cat([self.pos, other.pos]), torch.cat([self.logits, other.logits])
+        self.rows = self.rows + other.rows
+
 @patch
-def _decode(self:HFBackend, prompts:list, rows:list, sampling:Sampling):
-    "Decode `rows` ((prompt index, task id, sample)) of `prompts` (token id lists); yield (row, token ids, stopped, seconds) as each ends."
+def _prefill(self:HFBackend, group:list) -> _Batch:
+    "Prefill prompts together, once each, and repeat their KV cache for each of their rows; `group` is [(token ids, [row keys])]."
     from transformers import DynamicCache
-    torch, t0 = self.torch, time.perf_counter()
-    enc = self.tok.pad({'input_ids': prompts}, return_tensors='pt').to(self.device)
-    attn = enc['attention_mask']
-    cache, pos = DynamicCache(), (attn.cumsum(-1) - 1).clamp(min=0)
+    torch = self.torch
+    enc = self.tok.pad({'input_ids': [ids for ids, _ in group]}, return_tensors='pt').to(self.device)
+    attn, cache = enc['attention_mask'], DynamicCache()
     with torch.no_grad():
-        out = self.model(input_ids=enc['input_ids'], attention_mask=attn, position_ids=pos, use_cache=True,
-                         **{self._cache_kw: cache, self._keep_kw: 1})
-    idx = torch.tensor([p for p, _, _ in rows], device=self.device)
-    cache.batch_select_indices(idx)  # one prefill per prompt, its cache repeated for each sample
-    logits, attn = out.logits[idx, -1, :].float(), attn[idx]
-    pos = attn.sum(-1, keepdim=True)
-    gens = {r: _row_generator(torch, r[1], r[2]) for r in rows} if sampling.temperature > 0 else None
-    tokens = {r: [] for r in rows}
-    while rows:
-        if gens is None: nxt = logits.argmax(-1)
-        else: nxt = nucleus_sample(logits, sampling.temperature, sampling.top_p, [gens[r] for r in rows]).to(self.device)
+        out = self.model(input_ids=enc['input_ids'], attention_mask=attn, position_ids=(attn.cumsum(-1) - 1).clamp(min=0),
+                         use_cache=True, **{self._cache_kw: cache, self._keep_kw: 1})
+    idx = torch.tensor([j for j, (_, keys) in enumerate(group) for _ in keys], device=self.device)
+    cache.batch_select_indices(idx)
+    return _Batch([r for _, keys in group for r in keys], cache, attn[idx], attn[idx].sum(-1, keepdim=True), out.logits[idx, -1, :].float())
+
+# %% ../nbs/15_hf.ipynb #c8d8c7bd
+@patch
+def _decode(self:HFBackend, queue:list, sampling:Sampling):
+    "Continuous batching over `queue` ([(token ids, [(task id, sample) row keys])]); yield (row, token ids, stopped, seconds) as each row ends."
+    torch, queue, batch = self.torch, list(queue), None
+    tokens, started, gens = {}, {}, {}
+    while queue or batch:
+        free, take = self.batch_size - (len(batch.rows) if batch else 0), []
+        while queue and (sum(len(k) for _, k in take) + len(queue[0][1]) <= free or not (batch or take)): take.append(queue.pop(0))
+        if take:  # rows that ended left room: new prompts join the running batch
+            new = self._prefill(take)
+            if batch is None: batch = new
+            else: batch.merge(new)
+            for r in new.rows:
+                tokens[r], started[r] = [], time.perf_counter()
+                if sampling.temperature > 0: gens[r] = _row_generator(torch, *r)
+        if sampling.temperature > 0: nxt = nucleus_sample(batch.logits, sampling.temperature, sampling.top_p, [gens[r] for r in batch.rows])
+        else: nxt = batch.logits.argmax(-1).cpu()
         keep = []
-        for i, (r, t) in enumerate(zip(rows, nxt.tolist())):
+        for i, (r, t) in enumerate(zip(batch.rows, nxt.tolist())):
             tokens[r].append(t)
-            if t in self.eos or len(tokens[r]) >= sampling.max_tokens: yield r, tokens.pop(r), t in self.eos, time.perf_counter() - t0
+            if t in self.eos or len(tokens[r]) >= sampling.max_tokens: yield r, tokens.pop(r), t in self.eos, time.perf_counter() - started.pop(r)
             else: keep.append(i)
-        if not keep: return
-        if len(keep) < len(rows):
-            k = torch.tensor(keep, device=self.device)
-            cache.batch_select_indices(k); attn, nxt, pos = attn[k], nxt[k], pos[k]
-            rows = [rows[i] for i in keep]
-        attn = torch.cat([attn, attn.new_ones(len(rows), 1)], dim=-1)
+        if not keep: batch = None; continue
+        nxt = nxt.to(self.device)[keep] if len(keep) < len(batch.rows) else nxt.to(self.device)
+        if len(keep) < len(batch.rows): batch.select(keep)
+        batch.attn = torch.cat([batch.attn, batch.attn.new_ones(len(batch.rows), 1)], dim=-1)
         with torch.no_grad():
-            logits = self.model(input_ids=nxt[:, None], attention_mask=attn, position_ids=pos, use_cache=True,
-                                **{self._cache_kw: cache}).logits[:, -1, :].float()
-        pos = pos + 1
+            batch.logits = self.model(input_ids=nxt[:, None], attention_mask=batch.attn, position_ids=batch.pos, use_cache=True,
+                                      **{self._cache_kw: batch.cache}).logits[:, -1, :].float()
+        batch.pos = batch.pos + 1
 
 # %% ../nbs/15_hf.ipynb #9e0d7e2c
 @patch
 def generate(self:HFBackend, requests:list, sampling:Sampling):
-    "Batches of (prompt, sample) rows of similar prompt length; each completion is yielded the moment it ends."
+    "Continuous batching of (prompt, sample) rows, shortest prompts first; each completion is yielded the moment it ends."
     sample = sampling.temperature > 0
     texts = [self.tok.apply_chat_template(r.prompt.messages, tokenize=False, add_generation_prompt=True) for r in requests]
     ids = [self.tok(t, add_special_tokens=False)['input_ids'] for t in texts]
-    order = sorted(range(len(requests)), key=lambda i: len(ids[i]))
-    batches, cur, size = [], [], 0
-    for i in order:  # greedy: one row per prompt (every sample repeats it); sampling: one row per missing sample
-        k = len(requests[i].samples) if sample else 1
-        if cur and size + k > self.batch_size: batches.append(cur); cur, size = [], 0
-        cur.append(i); size += k
-    if cur: batches.append(cur)
-    for batch in batches:
-        rows = [(j, requests[i].prompt.task_id, s) for j, i in enumerate(batch) for s in (requests[i].samples if sample else [None])]
-        for (j, _, s), toks, stopped, secs in self._decode([ids[i] for i in batch], rows, sampling):
-            r = requests[batch[j]]
-            text = self.tok.decode(toks, skip_special_tokens=True)
-            usage = dict(prompt_tokens=len(ids[batch[j]]), completion_tokens=len(toks), seconds=round(secs, 4), cost=0.0)
-            for idx in ([s] if sample else r.samples):
-                yield Completion(r.prompt.task_id, self.spec.spec, idx, text, usage=usage, finish_reason='stop' if stopped else 'length')
+    by_id = {r.prompt.task_id: (r, len(i)) for r, i in zip(requests, ids)}
+    queue = [(ids[i], [(requests[i].prompt.task_id, s) for s in (requests[i].samples if sample else requests[i].samples[:1])])
+             for i in sorted(range(len(requests)), key=lambda i: len(ids[i]))]
+    for (task_id, s), toks, stopped, secs in self._decode(queue, sampling):
+        r, n_prompt = by_id[task_id]
+        text = self.tok.decode(toks, skip_special_tokens=True)
+        usage = dict(prompt_tokens=n_prompt, completion_tokens=len(toks), seconds=round(secs, 4), cost=0.0)
+        for idx in ([s] if sample else r.samples):  # greedy: one answer, which every sample repeats
+            yield Completion(task_id, self.spec.spec, idx, text, usage=usage, finish_reason='stop' if stopped else 'length')
