@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from .chain import StageError, execute_stage, run_chain, to_html
@@ -31,7 +32,8 @@ def _train_step(model:str, data:Path, out:Path, config:TrainConfig, reports:Path
     if final.is_dir(): _say(progress, f"  skip: {final} exists"); return final
     _stage('09_train.ipynb', reports/f'09_train_{out.name}.ipynb',
            dict(model=str(model), data=str(data), out=str(out), mode=config.mode, learning_rate=config.learning_rate, epochs=config.epochs,
-                max_steps=config.max_steps, max_length=config.max_length, logging_steps=config.logging_steps, merge=True), reports)
+                max_steps=config.max_steps, max_length=config.max_length, logging_steps=config.logging_steps, merge=True,
+                config={**asdict(config), 'target_modules': list(config.target_modules)}), reports)  # every field (papermill passes lists, not tuples)
     s = json.loads((out/'train_summary.json').read_text())
     _say(progress, f"  trained {s['steps']} steps, loss {s['first_loss']:.3f} -> {s['last_loss']:.3f}")
     return final
@@ -80,6 +82,7 @@ def run_conflict(
                       title=f'{first} → {second}, tested on {test}', progress=progress)
     out = reports/'07_conflict.ipynb'
     _stage('07_conflict.ipynb', out, dict(runs=str(work/'runs'), models=[model_slug(s) for s in specs], labels=labels,
+                                          trains=[str(after_a.parent), str(after_ab.parent)],
                                           test=test, title=f'Knowledge conflict: {first} → {second}, tested on {test}'), reports)
     summary = dict(models=dict(zip(labels, specs)), index=str(chain.index), report=str(out.with_suffix('.html')),
                    failures=chain.failures, steps={k: str(v) for k, v in steps.items()})
