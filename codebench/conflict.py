@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 from .chain import StageError, execute_stage, report_set, run_chain, to_html
@@ -33,7 +34,8 @@ def _train_step(model:str, data:Path, out:Path, config:TrainConfig, reports:Path
     if final.is_dir(): _say(progress, f"  skip: {final} exists"); return final
     _stage('09_train.ipynb', reports/f'09_train_{out.name}.ipynb',
            dict(model=Path(model), data=data, out=out, mode=config.mode, learning_rate=config.learning_rate, epochs=config.epochs,
-                max_steps=config.max_steps, max_length=config.max_length, logging_steps=config.logging_steps, merge=True))
+                max_steps=config.max_steps, max_length=config.max_length, logging_steps=config.logging_steps, merge=True,
+                config={**asdict(config), 'target_modules': list(config.target_modules)}))  # every field (papermill passes lists, not tuples)
     s = json.loads((out/'train_summary.json').read_text())
     _say(progress, f"  trained {s['steps']} steps, loss {s['first_loss']:.3f} -> {s['last_loss']:.3f}")
     return final
@@ -56,7 +58,7 @@ def _datasets(first:str, second:str, work:Path, reports:Path, root, base:str, da
 
 # %% ../nbs/19_conflict.ipynb #104cb595
 def run_conflict(
-    base:str,  # base model directory
+    base:str,  # base model directory (or a name from `codebench models add`, e.g. smollm2)
     first:str,  # framework A (trained first)
     second:str,  # framework B (trained second)
     test:str|None=None,  # framework evaluated (default: A)
@@ -72,6 +74,8 @@ def run_conflict(
     progress:bool=True,
 ) -> dict:
     "Run the A -> B -> evaluate-on-A experiment; return paths and the three models' pass@1."
+    from codebench.models import resolve_model
+    base = resolve_model(str(base))  # a model directory, or a name from `codebench models add`
     work, test = Path(work).resolve(), test or first
     cfg = config or TrainConfig(mode)
     cfg.mode = mode
@@ -86,7 +90,8 @@ def run_conflict(
     labels = ['base', f'after {first}', f'after {first}→{second}']
     _say(progress, f"evaluate on {test}:")
     title = f'Knowledge conflict: {first} → {second}, tested on {test}'
-    params = dict(runs=work/'runs', models=[model_slug(s) for s in specs], labels=labels, test=test, title=title)
+    params = dict(runs=work/'runs', models=[model_slug(s) for s in specs], labels=labels, test=test, title=title,
+                  trains=[os.path.relpath(p.parent, set_dir) for p in (after_a, after_ab)])  # their loss curves
     links = [('conflict report', '07_conflict.html')] + [(f'dataset {fw}', f'08_dataset_{fw}.html') for fw in (first, second)] + \
             [(f'training {p.name}', f'09_train_{p.name}.html') for p in (work/'models'/f'after_{first}', work/'models'/f'after_{first}_{second}')]
     chain = run_chain(specs, root, [test], n=n, runs=work/'runs', reports=reports, name=name, max_tokens=max_tokens, title=title, kind='conflict',

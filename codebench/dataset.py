@@ -187,7 +187,8 @@ def build_dataset(
     if not is_framework(fdir): raise ValueError(f"no framework {framework!r} in {root}")
     if isinstance(tokenizer, (str, Path)):
         from transformers import AutoTokenizer
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer)
+        from codebench.models import resolve_model
+        tokenizer = AutoTokenizer.from_pretrained(resolve_model(str(tokenizer)))
     exc = Exclusions.for_framework(fdir)
     samples, removed, files = [], [], 0
     for croot, p in corpus_files(fdir):

@@ -5,6 +5,8 @@
 # %% ../nbs/09_generate.ipynb #d3c91444
 from __future__ import annotations
 
+import contextlib
+
 from tqdm.auto import tqdm
 
 from .backend import ModelSpec, Request, Sampling, make_backend, parse_spec
@@ -28,22 +30,22 @@ def generate(
     "Generate the missing completions of `model`; return `{completions path: number added}`."
     spec, sampling = parse_spec(model), sampling or Sampling()
     backend = make_backend(spec, **(backend_args or {}))
-    out = {}
     examples = [e for e in run_examples(runs) if framework in (None, e[0]) and example in (None, e[1])]
     examples = [e for e in examples if prompts_path(e[2], condition).exists()]
     if not examples: raise FileNotFoundError(f"no {prompts_path('', condition).name} under {runs}; run `codebench prompts` first")
-    for fw, ex, d in examples:
-        tasks = {t.task_id: t for t in read_jsonl(d/'tasks.jsonl', Task)}
-        path = model_run_dir(runs, fw, ex, run_name(spec.spec, condition))/'completions.jsonl'
-        with run_lock(path.parent, wait):  # one writer: a second `generate` waits, then finds the work done
-            have = done_keys(path)
-            reqs = [Request(p, tasks[p.task_id], [i for i in range(sampling.n) if (p.task_id, i) not in have], list(tasks.values()), path.parent)
-                    for p in read_jsonl(prompts_path(d, condition), Prompt)]
-            reqs = [r for r in reqs if r.samples]
-            added = 0
-            with tqdm(total=sum(len(r.samples) for r in reqs), desc=f'{spec.slug} {fw}/{ex}', disable=not progress or not reqs, leave=False) as bar:
-                for c in backend.generate(reqs, sampling):
-                    append_jsonl(path, [c], fsync=False)
-                    added += 1; bar.update(1)
-        out[path] = added
+    out, where, reqs = {}, {}, []
+    with contextlib.ExitStack() as locks:
+        for fw, ex, d in examples:  # one writer per model directory: a second `generate` waits, then finds the work done
+            tasks = {t.task_id: t for t in read_jsonl(d/'tasks.jsonl', Task)}
+            path = model_run_dir(runs, fw, ex, run_name(spec.spec, condition))/'completions.jsonl'
+            locks.enter_context(run_lock(path.parent, wait))
+            have, out[path] = done_keys(path), 0
+            for p in read_jsonl(prompts_path(d, condition), Prompt):
+                r = Request(p, tasks[p.task_id], [i for i in range(sampling.n) if (p.task_id, i) not in have], list(tasks.values()), path.parent)
+                if r.samples: reqs.append(r); where[p.task_id] = path
+        total = sum(len(r.samples) for r in reqs)
+        with tqdm(total=total, desc=f'{spec.slug}: {len(reqs)} prompts in {len(out)} examples', disable=not progress or not total, leave=False) as bar:
+            for c in backend.generate(reqs, sampling):
+                append_jsonl(where[c.task_id], [c], fsync=False)
+                out[where[c.task_id]] += 1; bar.update(1)
     return out

@@ -6,14 +6,21 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
+import math
+import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from .backend import Backend, BackendError, ModelSpec, Sampling, parse_lora
+from fastcore.basics import patch
+
+from .backend import Backend, BackendError, ModelSpec, Sampling, parse_lora, require
 from .core import Completion, demo_root
 
 # %% auto #0
-__all__ = ['CHATML', 'corpus_texts', 'make_tiny_model', 'HFBackend']
+__all__ = ['CHATML', 'GGUF_MAGIC', 'corpus_texts', 'make_tiny_model', 'is_gguf', 'load_pretrained', 'save_gguf', 'cpu_cores',
+           'torch_threads', 'nucleus_sample', 'HFBackend']
 
 # %% ../nbs/15_hf.ipynb #cdc2b8e7
 CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -55,65 +62,234 @@ def make_tiny_model(
     model.save_pretrained(path)
     return path
 
+# %% ../nbs/15_hf.ipynb #61de2a72
+GGUF_MAGIC = b'GGUF'
+
+def is_gguf(path) -> bool:
+    "Is `path` a file that starts with the GGUF magic bytes?"
+    p = Path(path).expanduser()
+    if not p.is_file(): return False
+    with open(p, 'rb') as f: return f.read(4) == GGUF_MAGIC
+
+def load_pretrained(
+    name:str,  # model directory, GGUF file, a name added with `codebench models add`, or a hub id already in the local cache
+    dtype=None,  # torch dtype (default: the checkpoint's)
+    gguf_file:str|None=None,  # a GGUF file inside the directory `name`
+) -> tuple:
+    "`(tokenizer, model)` from a model directory or a GGUF file (dequantised; its tokenizer and chat template come from the file)."
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from codebench.models import resolve_model
+    path = Path(resolve_model(name)).expanduser()
+    looks_local = str(name).startswith(('/', '.', '~')) or path.exists() or str(path) != str(name)
+    if looks_local and not path.exists():
+        raise BackendError(f"model directory {name} does not exist (download weights first: codebench download <hub-id> <dir>, "
+                           "or codebench models add smollm2)")
+    if path.is_file():
+        if not is_gguf(path): raise BackendError(f"{name} is a file but not a GGUF model (it does not start with {GGUF_MAGIC!r}); "
+                                                 "hf: takes a model directory (config.json, weights, tokenizer) or a .gguf file")
+        path, gguf_file = path.parent, path.name
+    if gguf_file:
+        if not is_gguf(path/gguf_file): raise BackendError(f"{path/gguf_file} is not a GGUF file")
+        require(('gguf',), 'hf', 'loading a GGUF model')
+    kw = dict(gguf_file=gguf_file) if gguf_file else {}
+    tok = AutoTokenizer.from_pretrained(str(path), **kw)
+    model = AutoModelForCausalLM.from_pretrained(str(path), **kw, **(dict(dtype=dtype) if dtype is not None else {}))
+    return tok, model
+
+# %% ../nbs/15_hf.ipynb #6bdb1f39
+def save_gguf(
+    model_dir,  # a Qwen2-style transformers model directory (e.g. from `make_tiny_model`)
+    out,  # the .gguf file to write
+) -> Path:
+    "Write a float32 GGUF file (weights, BPE tokenizer, chat template) of a small Qwen2-style model."
+    import json, gguf, torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    model_dir, out = Path(model_dir), Path(out)
+    cfg = json.loads((model_dir/'config.json').read_text())
+    if cfg['model_type'] != 'qwen2': raise ValueError(f"save_gguf writes Qwen2-style models, not {cfg['model_type']!r} (use llama.cpp's converter)")
+    tok, model = AutoTokenizer.from_pretrained(model_dir), AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    w = gguf.GGUFWriter(str(out), 'qwen2')
+    w.add_context_length(cfg['max_position_embeddings']); w.add_embedding_length(cfg['hidden_size'])
+    w.add_block_count(cfg['num_hidden_layers']); w.add_feed_forward_length(cfg['intermediate_size'])
+    w.add_head_count(cfg['num_attention_heads']); w.add_head_count_kv(cfg['num_key_value_heads'])
+    w.add_layer_norm_rms_eps(cfg['rms_norm_eps']); w.add_rope_freq_base(model.config.rope_parameters['rope_theta'])
+    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    vocab = {i: t for t, i in tok.get_vocab().items()}
+    w.add_tokenizer_model('gpt2'); w.add_tokenizer_pre('qwen2')
+    w.add_token_list([vocab[i] for i in range(len(vocab))])
+    w.add_token_types([gguf.TokenType.CONTROL if vocab[i] in tok.all_special_tokens else gguf.TokenType.NORMAL for i in range(len(vocab))])
+    w.add_token_merges([' '.join(m) if isinstance(m, list) else m for m in json.loads((model_dir/'tokenizer.json').read_text())['model']['merges']])
+    w.add_eos_token_id(tok.eos_token_id); w.add_pad_token_id(tok.pad_token_id); w.add_chat_template(tok.chat_template)
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.QWEN2, cfg['num_hidden_layers'])
+    for k, v in model.state_dict().items():
+        if k == 'lm_head.weight' and cfg.get('tie_word_embeddings'): continue
+        w.add_tensor(names.get_name(k, try_suffixes=('.weight', '.bias')), v.numpy())
+    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+    return out
+
+# %% ../nbs/15_hf.ipynb #5d185440
+def cpu_cores() -> int:
+    "Cores this process may use: its CPU affinity, capped by a cgroup CPU quota."
+    n = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    try:
+        quota, period = Path('/sys/fs/cgroup/cpu.max').read_text().split()
+        if quota != 'max': n = min(n, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError): pass
+    return n
+
+def torch_threads(threads:int|None=None):
+    "Import torch with OpenMP threads that sleep rather than spin while they wait, and use `threads` (default: `OMP_NUM_THREADS`, else every core this process may use); return torch."
+    import sys
+    if 'torch' not in sys.modules: os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # read once, when OpenMP starts
+    import torch
+    torch.set_num_threads(threads or int(os.environ.get('OMP_NUM_THREADS') or 0) or cpu_cores())
+    return torch
+
+# %% ../nbs/15_hf.ipynb #2cadc77b
+def nucleus_sample(
+    logits,  # (rows, vocab) next-token logits
+    temperature:float, top_p:float,
+    generators:list,  # one torch.Generator per row
+    top_k:int=256,  # candidates looked at first; a row whose nucleus is wider falls back to the whole vocabulary
+):
+    "One token per row from the nucleus (top-p) of its tempered distribution, each row drawn with its own generator."
+    import torch
+    probs = (logits.float() / temperature).softmax(-1).cpu()
+    top, idx = probs.topk(min(top_k, probs.shape[-1]), dim=-1)
+    out = []
+    for i, g in enumerate(generators):
+        p, ix = top[i], idx[i]
+        if float(p.sum()) < top_p: p, ix = probs[i].sort(descending=True)  # rare: the nucleus reaches past the candidates
+        keep = (p.cumsum(-1) - p) < top_p  # the smallest prefix whose mass reaches top_p (at least one token)
+        out.append(ix[keep][torch.multinomial(p[keep], 1, generator=g)])
+    return torch.cat(out)
+
 # %% ../nbs/15_hf.ipynb #d9095632
 class HFBackend(Backend):
     "Generate with transformers in-process, optionally through a peft adapter."
-    options, requires, extra = dict(device=str, dtype=str, batch_size=int), ('torch', 'transformers', 'peft'), 'hf'
+    options = dict(device=str, dtype=str, batch_size=int, threads=int, gguf_file=str)
+    requires, extra = ('torch', 'transformers', 'peft'), 'hf'
     parse_name = classmethod(lambda cls, kind, name, spec: parse_lora(kind, name, spec))
 
     def __init__(
         self, spec:ModelSpec,
         device:str|None=None,  # 'cpu', 'cuda', 'cuda:1' (default: cuda when available)
         dtype:str|None=None,  # 'float32', 'bfloat16', ... (default: bfloat16 on GPU, float32 on CPU)
-        batch_size:int=8,  # prompts per forward batch
+        batch_size:int=16,  # (prompt, sample) rows decoded together
+        threads:int|None=None,  # torch threads on CPU (default: OMP_NUM_THREADS, else every core this process may use)
+        gguf_file:str|None=None,  # a GGUF file inside the model directory (a path to a .gguf file works too)
     ):
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        torch = torch_threads(threads)
         self.spec, self.batch_size, self.torch = spec, batch_size, torch
-        looks_local = spec.name.startswith(('/', '.', '~')) or Path(spec.name).exists()
-        if looks_local and not Path(spec.name).expanduser().is_dir():
-            raise BackendError(f"model directory {spec.name} does not exist (download weights first: codebench download <hub-id> <dir>)")
         if spec.lora and not Path(spec.lora).expanduser().is_dir():
             raise BackendError(f"adapter directory {spec.lora} does not exist")
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         dt = getattr(torch, dtype) if dtype else (torch.bfloat16 if self.device.startswith('cuda') else torch.float32)
-        self.tok = AutoTokenizer.from_pretrained(spec.name)
+        self.tok, model = load_pretrained(spec.name, dtype=dt, gguf_file=gguf_file)
         self.tok.padding_side = 'left'
         if self.tok.pad_token is None: self.tok.pad_token = self.tok.eos_token
-        model = AutoModelForCausalLM.from_pretrained(spec.name, dtype=dt)
         if spec.lora:
             from peft import PeftModel
             model = PeftModel.from_pretrained(model, spec.lora)
         self.model = model.to(self.device).eval()
+        eos = model.generation_config.eos_token_id
+        self.eos = {self.tok.eos_token_id, *(eos if isinstance(eos, list) else [eos])} - {None}
+        params = inspect.signature((model.get_base_model() if spec.lora else model).forward).parameters
+        self._cache_kw = 'cache' if 'cache' in params else 'past_key_values'  # renamed in transformers 5.x
+        self._keep_kw = 'logits_to_keep' if 'logits_to_keep' in params else 'num_logits_to_keep'
 
-    def _batch(self, reqs:list, n:int, sampling:Sampling):
-        torch = self.torch
-        texts = [self.tok.apply_chat_template(r.prompt.messages, tokenize=False, add_generation_prompt=True) for r in reqs]
-        enc = self.tok(texts, return_tensors='pt', padding=True, add_special_tokens=False).to(self.device)
-        key = '\0'.join(r.prompt.task_id for r in reqs).encode()
-        torch.manual_seed(int(hashlib.sha256(key).hexdigest()[:8], 16))  # stable across processes, unlike hash()
-        sample = sampling.temperature > 0
-        per = n if sample else 1  # greedy decoding gives one answer: every sample is that answer
-        t0 = time.perf_counter()
+# %% ../nbs/15_hf.ipynb #01e68781
+def _row_generator(torch, task_id:str, sample:int):
+    "A generator seeded by (task, sample): stable across processes and batches, unlike hash()."
+    return torch.Generator().manual_seed(int(hashlib.sha256(f'{task_id}\0{sample}'.encode()).hexdigest()[:12], 16))
+
+@dataclass
+class _Batch:
+    "The rows being decoded: their keys, KV cache, attention mask (left-padded), next positions and last logits."
+    rows: list; cache: object; attn: object; pos: object; logits: object
+
+    def select(self, keep:list):
+        "Keep these rows, and drop the padding columns no row needs any more."
+        k = self.attn.new_tensor(keep)
+        self.rows, self.attn, self.pos, self.logits = [self.rows[i] for i in keep], self.attn[k], self.pos[k], self.logits[k]
+        self.cache.batch_select_indices(k)
+        lead = int((self.attn.cumsum(-1) == 0).sum(-1).min())
+        if lead:
+            self.attn = self.attn[:, lead:]
+            for l in self.cache.layers: l.keys, l.values = l.keys[..., lead:, :], l.values[..., lead:, :]
+
+    def merge(self, other:'_Batch'):
+        "Add `other`'s rows; the shorter of the two is left-padded."
+        import torch
+        import torch.nn.functional as F
+        L = max(self.attn.shape[1], other.attn.shape[1])
+        pad = lambda t, n, dim: F.pad(t, (0, 0, n, 0)) if dim == 4 else F.pad(t, (n, 0))
+        a, b = L - self.attn.shape[1], L - other.attn.shape[1]
+        for x, y in zip(self.cache.layers, other.cache.layers):
+            x.keys = torch.cat([pad(x.keys, a, 4), pad(y.keys, b, 4)]); x.values = torch.cat([pad(x.values, a, 4), pad(y.values, b, 4)])
+        self.attn = torch.cat([pad(self.attn, a, 2), pad(other.attn, b, 2)])
+        self.pos, self.logits = torch.cat([self.pos, other.pos]), torch.cat([self.logits, other.logits])
+        self.rows = self.rows + other.rows
+
+@patch
+def _prefill(self:HFBackend, group:list) -> _Batch:
+    "Prefill prompts together, once each, and repeat their KV cache for each of their rows; `group` is [(token ids, [row keys])]."
+    from transformers import DynamicCache
+    torch = self.torch
+    enc = self.tok.pad({'input_ids': [ids for ids, _ in group]}, return_tensors='pt').to(self.device)
+    attn, cache = enc['attention_mask'], DynamicCache()
+    with torch.no_grad():
+        out = self.model(input_ids=enc['input_ids'], attention_mask=attn, position_ids=(attn.cumsum(-1) - 1).clamp(min=0),
+                         use_cache=True, **{self._cache_kw: cache, self._keep_kw: 1})
+    idx = torch.tensor([j for j, (_, keys) in enumerate(group) for _ in keys], device=self.device)
+    cache.batch_select_indices(idx)
+    return _Batch([r for _, keys in group for r in keys], cache, attn[idx], attn[idx].sum(-1, keepdim=True), out.logits[idx, -1, :].float())
+
+# %% ../nbs/15_hf.ipynb #c8d8c7bd
+@patch
+def _decode(self:HFBackend, queue:list, sampling:Sampling):
+    "Continuous batching over `queue` ([(token ids, [(task id, sample) row keys])]); yield (row, token ids, stopped, seconds) as each row ends."
+    torch, queue, batch = self.torch, list(queue), None
+    tokens, started, gens = {}, {}, {}
+    while queue or batch:
+        free, take = self.batch_size - (len(batch.rows) if batch else 0), []
+        while queue and (sum(len(k) for _, k in take) + len(queue[0][1]) <= free or not (batch or take)): take.append(queue.pop(0))
+        if take:  # rows that ended left room: new prompts join the running batch
+            new = self._prefill(take)
+            if batch is None: batch = new
+            else: batch.merge(new)
+            for r in new.rows:
+                tokens[r], started[r] = [], time.perf_counter()
+                if sampling.temperature > 0: gens[r] = _row_generator(torch, *r)
+        if sampling.temperature > 0: nxt = nucleus_sample(batch.logits, sampling.temperature, sampling.top_p, [gens[r] for r in batch.rows])
+        else: nxt = batch.logits.argmax(-1).cpu()
+        keep = []
+        for i, (r, t) in enumerate(zip(batch.rows, nxt.tolist())):
+            tokens[r].append(t)
+            if t in self.eos or len(tokens[r]) >= sampling.max_tokens: yield r, tokens.pop(r), t in self.eos, time.perf_counter() - started.pop(r)
+            else: keep.append(i)
+        if not keep: batch = None; continue
+        nxt = nxt.to(self.device)[keep] if len(keep) < len(batch.rows) else nxt.to(self.device)
+        if len(keep) < len(batch.rows): batch.select(keep)
+        batch.attn = torch.cat([batch.attn, batch.attn.new_ones(len(batch.rows), 1)], dim=-1)
         with torch.no_grad():
-            out = self.model.generate(**enc, do_sample=sample, temperature=sampling.temperature if sample else None,
-                                      top_p=sampling.top_p if sample else None, max_new_tokens=sampling.max_tokens,
-                                      num_return_sequences=per, pad_token_id=self.tok.pad_token_id)
-        seconds = (time.perf_counter() - t0) / (len(reqs) * per)
-        new = out[:, enc['input_ids'].shape[1]:]
-        prompt_lens = enc['attention_mask'].sum(dim=1).tolist()
-        for i, r in enumerate(reqs):
-            for j, idx in enumerate(r.samples):
-                ids = new[i * per + (j if sample else 0)]
-                length = int((ids != self.tok.pad_token_id).sum())
-                finish = 'stop' if (ids == self.tok.eos_token_id).any() else 'length'
-                yield Completion(r.prompt.task_id, self.spec.spec, idx, self.tok.decode(ids, skip_special_tokens=True),
-                                 usage=dict(prompt_tokens=int(prompt_lens[i]), completion_tokens=length, seconds=round(seconds, 4), cost=0.0),
-                                 finish_reason=finish)
+            batch.logits = self.model(input_ids=nxt[:, None], attention_mask=batch.attn, position_ids=batch.pos, use_cache=True,
+                                      **{self._cache_kw: batch.cache}).logits[:, -1, :].float()
+        batch.pos = batch.pos + 1
 
-    def generate(self, requests:list, sampling:Sampling):
-        "Batches of prompts that need the same number of samples, each sample drawn with `num_return_sequences`."
-        by_n = {}
-        for r in requests: by_n.setdefault(len(r.samples), []).append(r)
-        for n, reqs in by_n.items():
-            for i in range(0, len(reqs), self.batch_size): yield from self._batch(reqs[i:i + self.batch_size], n, sampling)
+# %% ../nbs/15_hf.ipynb #9e0d7e2c
+@patch
+def generate(self:HFBackend, requests:list, sampling:Sampling):
+    "Continuous batching of (prompt, sample) rows, shortest prompts first; each completion is yielded the moment it ends."
+    sample = sampling.temperature > 0
+    texts = [self.tok.apply_chat_template(r.prompt.messages, tokenize=False, add_generation_prompt=True) for r in requests]
+    ids = [self.tok(t, add_special_tokens=False)['input_ids'] for t in texts]
+    by_id = {r.prompt.task_id: (r, len(i)) for r, i in zip(requests, ids)}
+    queue = [(ids[i], [(requests[i].prompt.task_id, s) for s in (requests[i].samples if sample else requests[i].samples[:1])])
+             for i in sorted(range(len(requests)), key=lambda i: len(ids[i]))]
+    for (task_id, s), toks, stopped, secs in self._decode(queue, sampling):
+        r, n_prompt = by_id[task_id]
+        text = self.tok.decode(toks, skip_special_tokens=True)
+        usage = dict(prompt_tokens=n_prompt, completion_tokens=len(toks), seconds=round(secs, 4), cost=0.0)
+        for idx in ([s] if sample else r.samples):  # greedy: one answer, which every sample repeats
+            yield Completion(task_id, self.spec.spec, idx, text, usage=usage, finish_reason='stop' if stopped else 'length')

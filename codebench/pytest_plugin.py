@@ -743,7 +743,8 @@ def compare_styles(mdict:dict) -> list:
     for name, v in list(mdict.items()):
         if isinstance(v, types.ModuleType) and v.__name__ in _MOD_STYLES: out.add((_MOD_STYLES[v.__name__], name))
         elif name in _NAMES: out.add((_NAMES[name], name))
-        elif callable(v) and getattr(v, '__name__', '') in _FN_STYLES and str(getattr(v, '__module__', '')).split('.')[0] in _FN_HOMES:
+        elif callable(v) and isinstance(fn := getattr(v, '__name__', ''), str) and fn in _FN_STYLES and \
+             str(getattr(v, '__module__', '')).split('.')[0] in _FN_HOMES:  # a mock's `__name__` is a mock
             out.add(('fn:' + v.__name__, name))
         elif isinstance(v, type) and v.__module__ == mdict.get('__name__') and _is_testcase(v): out.add(('testcase', name))
     return sorted(out)

@@ -20,10 +20,11 @@ from .backend import Backend, BackendError, ModelSpec, Sampling, parse_lora
 from .core import Completion
 
 # %% auto #0
-__all__ = ['STATE_DIR', 'Server', 'healthy', 'serve_stop', 'serve_status', 'serve_start', 'VLLMBackend']
+__all__ = ['STATE_DIR', 'CPU_KVCACHE_GB', 'Server', 'healthy', 'serve_stop', 'serve_status', 'serve_start', 'VLLMBackend']
 
 # %% ../nbs/16_serving.ipynb #7078a56e
 STATE_DIR = Path(os.environ.get('XDG_STATE_HOME') or Path.home()/'.local'/'state')/'codebench'/'serve'  # one per user: status and stop find every server
+CPU_KVCACHE_GB = 2  # KV cache of vLLM's CPU build (GiB), for the server and in-process; VLLM_CPU_KVCACHE_SPACE decides instead
 
 @dataclass
 class Server:
@@ -109,6 +110,8 @@ def serve_start(
     extra_args:list|None=None,  # further `vllm serve` arguments
 ) -> Server:
     "Start a vLLM OpenAI-compatible server in the background; return once it is healthy."
+    from codebench.models import resolve_model
+    model = resolve_model(str(model))  # a name from `codebench models add` (smollm2) serves its converted folder
     state_dir = Path(state_dir); state_dir.mkdir(parents=True, exist_ok=True)
     old = _load(state_dir, port)
     if old and _alive(old.pid): raise BackendError(f"a codebench server (pid {old.pid}, {old.model}) already runs on port {port}; stop it first")
@@ -123,7 +126,7 @@ def serve_start(
     argv += list(extra_args or [])
     env = dict(os.environ)
     if gpu_id is not None: env['CUDA_VISIBLE_DEVICES'] = str(gpu_id)
-    env.setdefault('VLLM_CPU_KVCACHE_SPACE', '1')  # only read by the CPU build
+    env.setdefault('VLLM_CPU_KVCACHE_SPACE', str(CPU_KVCACHE_GB))  # only read by the CPU build
     log = state_dir/f"server-{port}.log"
     with open(log, 'wb') as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -148,9 +151,13 @@ class VLLMBackend(Backend):
 
     def __init__(self, spec:ModelSpec, tensor_parallel:int=1, max_model_len:int|None=None, dtype:str='auto',
                  max_lora_rank:int=64, **llm_args):
+        import torch
+        from codebench.models import resolve_model
+        self.cpu = not torch.cuda.is_available()
+        if self.cpu: os.environ.setdefault('VLLM_CPU_KVCACHE_SPACE', str(CPU_KVCACHE_GB))  # read when the engine starts
         from vllm import LLM
         self.spec = spec
-        args = dict(model=spec.name, tensor_parallel_size=tensor_parallel, dtype=dtype, **llm_args)
+        args = dict(model=resolve_model(spec.name), tensor_parallel_size=tensor_parallel, dtype=dtype, **llm_args)
         if max_model_len: args['max_model_len'] = max_model_len
         if spec.lora: args.update(enable_lora=True, max_lora_rank=max_lora_rank)
         self.llm = LLM(**args)
@@ -165,7 +172,7 @@ class VLLMBackend(Backend):
         for r in requests: by_n.setdefault(len(r.samples), []).append(r)
         for n, reqs in by_n.items():
             params = SamplingParams(n=n, temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens,
-                                    seed=0)
+                                    seed=None if self.cpu else 0)  # the CPU build fails on seeded requests whose prefill is split
             t0 = time.perf_counter()
             outs = self.llm.chat([r.prompt.messages for r in reqs], params, lora_request=self.lora, use_tqdm=False)
             seconds = (time.perf_counter() - t0) / max(1, n * len(reqs))

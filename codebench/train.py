@@ -56,12 +56,15 @@ def train_sft(
     config:TrainConfig|None=None,
 ) -> dict:
     "Fine-tune `model` on `data`; resumes from the last checkpoint in `out`. Returns the training summary."
-    import torch
     from peft import LoraConfig
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
+    from codebench.hf import torch_threads
+    from codebench.models import resolve_model
+    torch = torch_threads()
     cfg = (config or TrainConfig()).resolved()
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    model = resolve_model(str(model))
     if not Path(model).is_dir(): raise FileNotFoundError(f"model directory {model} does not exist")
     ds, column = _text_columns(load_sft_dataset(data))
     cuda = torch.cuda.is_available()
@@ -102,6 +105,8 @@ def merge_adapter(
     "Merge a peft adapter into its base model (`merge_and_unload`) and save model and tokenizer."
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from codebench.models import resolve_model
+    base = resolve_model(str(base))
     model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), adapter).merge_and_unload()
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
