@@ -48,8 +48,8 @@ __all__ = ['TAMPER_AUDIT', 'REPLAY_FILE', 'MAX_POOLS', 'EXECUTORS', 'GPU_ONLY', 
            'replay_job', 'run_job', 'def_span', 'answer_lines', 'module_classes', 'run_spec', 'decontaminated_corpus',
            'task_corpus', 'gold_copies', 'preload_modules', 'WarmPool', 'warm_pool', 'close_warm_pools', 'Workers',
            'workers_for', 'LocalExecutor', 'make_executor', 'NodeWorker', 'RayExecutor', 'broken_cause', 'Census',
-           'task_digest', 'compute_census', 'census_frame', 'census_summary', 'read_answer', 'evaluate_completions',
-           'evaluate']
+           'harness_digest', 'task_digest', 'compute_census', 'census_frame', 'census_summary', 'read_answer',
+           'evaluate_completions', 'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
 @dataclass
@@ -753,9 +753,15 @@ class Census(Record):
     replayable: list = field(default_factory=list)  # census tests that pass when the gold's own results are replayed without its code
     replays: bool = False  # the canaries replay the gold's recorded calls of the task's function (and the gold failed the impossible canary)
 
+@lru_cache(1)
+def harness_digest() -> str:
+    "Hash of the code that runs beside the tests (the pytest plugin, the harness): what the gold did there is the census's baseline."
+    from codebench import harness, pytest_plugin
+    return hashlib.sha256(b''.join(Path(m.__file__).read_bytes() for m in (pytest_plugin, harness))).hexdigest()
+
 def task_digest(task:Task, env:PythonEnv|None=None) -> str:
-    "Hash of what a task's census depends on: its source file, its test files, the environment and the census rules."
-    h = hashlib.sha256(f"rules {CENSUS_RULES}\0env {env.digest if env else ''}\0".encode())
+    "Hash of what a task's census depends on: its source file, its test files, the environment, the harness and the census rules."
+    h = hashlib.sha256(f"rules {CENSUS_RULES}\0env {env.digest if env else ''}\0harness {harness_digest()}\0".encode())
     for rel in [task.source_path, *task.test_paths]:
         p = Path(task.example_dir)/rel
         h.update(rel.encode() + b'\0' + (p.read_bytes() if p.is_file() else b'<missing>') + b'\0')

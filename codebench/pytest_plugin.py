@@ -905,6 +905,7 @@ class Recorder:
     def __init__(self, config, channel:Channel, spec:dict, guard:Guard, targets:Targets|None):
         self.config, self.channel, self.spec, self.guard, self.targets = config, channel, spec, guard, targets
         self.canaries, self.modules, self.items, self.styles = {}, {}, [], {}
+        self.subtests = {}  # test id -> the message of its first failed subtest
         here = os.path.dirname(os.path.realpath(__file__))
         self.roots = sorted([(os.getcwd(), '<code>'), (spec.get('root', ''), '<run>'), (here, '<harness>')], key=lambda r: -len(r[0]))
         self.registry0 = None
@@ -915,8 +916,14 @@ class Recorder:
 
     def pytest_runtest_logreport(self, report):
         outcome = 'skipped' if report.skipped else report.outcome
+        if type(report).__name__ == 'SubtestReport':  # pytest's subtests (`self.subTest`, `subtests`): one report each, before the test's own
+            if outcome == 'failed': self.subtests.setdefault(report.nodeid, _message(report))
+            return
+        msg = '' if outcome == 'passed' else _message(report)
+        if report.when == 'call' and outcome == 'passed' and report.nodeid in self.subtests:  # the test passes only if its subtests did
+            outcome, msg = 'failed', 'a subtest failed: ' + self.subtests[report.nodeid]
         if outcome == 'passed' and report.when != 'call': return  # implied: only a phase that did not pass, or the call, says something
-        self.channel.send('test', id=report.nodeid, when=report.when, outcome=outcome, msg='' if outcome == 'passed' else _message(report))
+        self.channel.send('test', id=report.nodeid, when=report.when, outcome=outcome, msg=msg)
 
     def _phase(self, item, when):
         "Tell the targets which test phase runs: their calls are recorded (and replayed) per phase and number."
