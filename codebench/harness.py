@@ -120,7 +120,10 @@ def disk_usage(
     owned:bool=False,  # count only what `uid` owns (a /tmp the run shares)
 ) -> int:
     """Bytes a run wrote under `root`: files, directories and symbolic links. With the run's `uid`, what it owns, each file once however
-    many names it has, and files of one name; without, each name's share of its file (a benchmark file hard-linked in is not the run's)."""
+    many names it has, and files of one name; without, each name's share of its file (a benchmark file hard-linked in is not the run's).
+    Only `root`'s own file system: a directory mounted inside it (an interpreter bound under the sandbox's /tmp) is not the run's."""
+    try: dev = os.stat(root).st_dev
+    except OSError: return 0
     total, stack, seen = 0, [root], set()
     while stack:
         try: entries = list(os.scandir(stack.pop()))
@@ -128,6 +131,7 @@ def disk_usage(
         for e in entries:
             try:
                 st = e.stat(follow_symlinks=False)
+                if st.st_dev != dev: continue
                 if e.is_dir(follow_symlinks=False): stack.append(e.path)
                 size = st.st_blocks * 512
                 if uid is not None and st.st_uid == uid:
@@ -297,14 +301,15 @@ def warm_up(preload:list):
     except BaseException: pass
     gc.collect(); gc.freeze()  # children never scan (nor copy) what the server holds
 
-def _clean_tmp(uid):
-    "Remove what a run left in the server's /tmp and /dev/shm (in a sandbox of its own: everything there)."
+def _clean_tmp(uid, keep=frozenset()):
+    "Remove what a run left in the server's /tmp and /dev/shm (in a sandbox of its own: everything there but what was there before, `keep`)."
     import shutil, subprocess
     for d in ('/tmp', '/dev/shm'):
         try: entries = os.listdir(d)
         except OSError: continue
         for e in entries:
             p = os.path.join(d, e)
+            if p in keep: continue  # the sandbox's own (a mount point of an interpreter that lives under /tmp)
             try:
                 if uid is not None and os.lstat(p).st_uid != uid: continue
                 if os.path.isdir(p) and not os.path.islink(p):
@@ -333,6 +338,7 @@ def serve(preload:list, pidns:bool=False):
     warm_up(preload)
     if not pidns: subreaper()
     baseline = (_status(str(os.getpid())) or {}).get('rss', 0)  # what every run's process shares with the server at first
+    keep = frozenset(os.path.join(d, e) for d in ('/tmp', '/dev/shm') if os.path.isdir(d) for e in os.listdir(d))  # the sandbox's, not a run's
     out = os.fdopen(os.dup(1), 'w'); os.dup2(2, 1)
     for line in sys.stdin:
         req = json.loads(line)
@@ -361,7 +367,7 @@ def serve(preload:list, pidns:bool=False):
         collect_zombies()
         drain(cr, sink); os.close(cr)
         if pidns or req['uid'] is not None:
-            _clean_tmp(None if pidns else req['uid'])
+            _clean_tmp(None if pidns else req['uid'], keep)
             clean_ipc(None if pidns else req['uid'])
         status = b''
         while chunk := os.read(sr, 65536): status += chunk
