@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -52,6 +53,8 @@ def execute_stage(name:str, out:Path, params:dict, cwd=None) -> str:
     "Execute a stage notebook with papermill into `out`, in `cwd` (default: `out`'s folder); return '' or the error in one line."
     import papermill as pm
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    quiet = logging.getLogger('papermill')  # it logs what the returned line says ("Kernel died ..."); errors come back here
+    level, quiet.level = quiet.level, logging.CRITICAL
     try:
         pm.execute_notebook(stage_notebook(name), out, parameters=params, cwd=str(cwd or out.parent), progress_bar=False,
                             kernel_name='python3', log_output=False, extra_arguments=['--IPKernelApp.log_level=CRITICAL'])
@@ -59,6 +62,7 @@ def execute_stage(name:str, out:Path, params:dict, cwd=None) -> str:
     except pm.PapermillExecutionError as e: return f"{e.ename}: {e.evalue}".strip()[:500]
     except Exception as e: return f"{type(e).__name__}: {e}"[:500]
     finally:
+        quiet.level = level
         if out.exists(): _relative_paths(out, name)
 
 def _relative_paths(out:Path, name:str) -> None:

@@ -811,6 +811,8 @@ def main(argv:list|None=None) -> int:
         try: return args.func(args)
         except KeyboardInterrupt:
             if settings.debug: raise
+            import logging
+            logging.disable(logging.CRITICAL)  # what the interrupt left behind (a dead kernel's unread task) is not news
             print(f"\ncodebench {args.command}: interrupted; rerun to resume", file=sys.stderr)
             return 130
         except _expected_errors() as e:
