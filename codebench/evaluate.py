@@ -45,11 +45,11 @@ from .splice import Splice, splice
 # %% auto #0
 __all__ = ['TAMPER_AUDIT', 'REPLAY_FILE', 'MAX_POOLS', 'EXECUTORS', 'GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job',
            'Outcome', 'canary_ids', 'gold_baseline', 'tampering', 'replay_disagrees', 'judge', 'remove_tree',
-           'replay_job', 'run_job', 'def_span', 'answer_lines', 'module_classes', 'run_spec', 'decontaminated_corpus',
-           'task_corpus', 'gold_copies', 'preload_modules', 'WarmPool', 'warm_pool', 'close_warm_pools', 'Workers',
-           'workers_for', 'LocalExecutor', 'make_executor', 'NodeWorker', 'RayExecutor', 'broken_cause', 'Census',
-           'harness_digest', 'task_digest', 'compute_census', 'census_frame', 'census_summary', 'read_answer',
-           'evaluate_completions', 'evaluate']
+           'results_digest', 'replay_job', 'run_job', 'def_span', 'answer_lines', 'module_classes', 'run_spec',
+           'decontaminated_corpus', 'task_corpus', 'gold_copies', 'preload_modules', 'WarmPool', 'warm_pool',
+           'close_warm_pools', 'Workers', 'workers_for', 'LocalExecutor', 'make_executor', 'NodeWorker', 'RayExecutor',
+           'broken_cause', 'Census', 'harness_digest', 'task_digest', 'compute_census', 'census_frame',
+           'census_summary', 'read_answer', 'evaluate_completions', 'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
 @dataclass
@@ -69,6 +69,7 @@ class Job:
     spec: dict = field(default_factory=dict)  # what the plugin checks (`run_spec`): the answer's lines, the functions under test, the canary stem
     corpus: str = ''  # the knowledge corpus the run sees (decontaminated); '' for the one beside the example
     replay: list = field(default_factory=list)  # census tests judged again, when the run passes, in a clean-room replay (`replay_job`)
+    replay_digest: str = ''  # `results_digest` of the gold's own results: an answer that returned exactly these has the gold's replay
 
 @dataclass
 class Outcome:
@@ -241,6 +242,20 @@ def _run_once(job:Job, env:PythonEnv, link:bool, warm) -> TestRun:
 
 REPLAY_FILE = '.codebench-replay.json'  # in a replay's workspace: the results the answer's run recorded
 
+def results_digest(outputs:dict, qualnames, tests) -> str:
+    """Hash of the results a run recorded for `qualnames` (`TestRun.stream['outputs']`), call for call, in the phases of `tests` and at
+    collection: what a clean-room replay of `tests` feeds the tests. '' when nothing was recorded."""
+    tests = set(tests)
+    keep = lambda ctx: ctx in ('<collect>', '<between>') or ctx.rpartition('|')[0] in tests
+    got = {q: {ctx: calls for ctx, calls in outputs.get(q, {}).items() if keep(ctx)} for q in sorted(set(qualnames))}
+    if not any(got.values()): return ''
+    return hashlib.sha256(json.dumps(got, sort_keys=True).encode()).hexdigest()
+
+def _same_as_gold(job:Job, run:TestRun) -> bool:
+    "Did the run return the gold's own results, call for call? Then its replay is the census's gold replay, which passed: no need to run it."
+    targets = [t.get('qualname') for t in job.spec.get('targets', ())]
+    return bool(job.replay_digest) and results_digest(run.stream.get('outputs', {}), targets, job.replay) == job.replay_digest
+
 def replay_job(job:Job, run:TestRun) -> Job:
     """The clean-room replay of a run: the same tests on the benchmark's own source (no code of the answer, no helper of it), with the
     function under test giving back, call for call and test phase for test phase, the results the answer's run recorded (data only)."""
@@ -268,7 +283,9 @@ def run_job(
         run.isolation += ' (cold rerun after a failed warm run)'
     if job.replay and run.report_ok and not (run.harness_error or run.timed_out or run.killed) and \
        all(run.tests.get(t) == 'passed' for t in job.census) and not tampering(run, job.baseline, job.spec.get('canary', ''), job.spec):
-        run.replay = _run_once(replay_job(job, run), env, link, warm)  # it passed: judged again where none of its code runs
+        if _same_as_gold(job, run):  # the tests judged exactly these results in the census's replay, and passed
+            with open(job.log_path, 'a', encoding='utf-8') as f: f.write("\n[codebench] its results are the gold's, call for call: the census's clean-room replay of them passed\n")
+        else: run.replay = _run_once(replay_job(job, run), env, link, warm)  # it passed: judged again where none of its code runs
     return job, run
 
 # %% ../nbs/07_evaluate.ipynb #131b34d9
@@ -732,7 +749,7 @@ def broken_cause(
     return 'gold-fails', why or 'no test passed with the gold code'
 
 # %% ../nbs/07_evaluate.ipynb #219ff921
-CENSUS_RULES = 7  # bumped when the census rules change: old caches are recomputed
+CENSUS_RULES = 8  # bumped when the census rules change: old caches are recomputed
 
 @dataclass
 class Census(Record):
@@ -752,6 +769,7 @@ class Census(Record):
 
     replayable: list = field(default_factory=list)  # census tests that pass when the gold's own results are replayed without its code
     replays: bool = False  # the canaries replay the gold's recorded calls of the task's function (and the gold failed the impossible canary)
+    replay_digest: str = ''  # `results_digest` of the gold's results of the task's function in the replayable tests
 
 @lru_cache(1)
 def harness_digest() -> str:
@@ -843,17 +861,20 @@ def compute_census(
         gold[key] = (mk(key, group[0][0], {}, log, run_spec([t for t, _ in group], dict(spans))), group)
     executor, workers = executor or LocalExecutor(), workers_for(warm, tasks, isolation, env)  # nothing starts unless there is a run
     todo_tasks = [t for g in todo.values() for t, _ in g]
-    replays = []
+    replays, outputs = [], {}
     for job, run in tqdm(_run_jobs(executor, [j for j, _ in gold.values()], workers), total=len(gold), desc='gold runs',
                          disable=not progress or not gold, leave=False):
         for t, dig in gold[job.key][1]: out[t.task_id] = _gold_census(t, run, dig, job.log_path, env.python, job.spec['canary'])
+        outputs[job.key] = run.stream.get('outputs', {})
         if any(out[t.task_id].ok for t, _ in gold[job.key][1]) and run.stream.get('outputs'):
             replays.append(replay_job(dataclasses.replace(job, replay=sorted({x for t, _ in gold[job.key][1] for x in out[t.task_id].tests})), run))
     for job, run in tqdm(_run_jobs(executor, replays, workers), total=len(replays), desc='gold replays', disable=not progress or not replays,
                          leave=False):  # which census tests a clean-room replay can judge: those that pass on the gold's own results
         for t, _ in gold[job.key.removesuffix(':replay')][1]:
             c = out[t.task_id]
-            if c.ok and run.report_ok and not run.harness_error: c.replayable = sorted(x for x in c.tests if run.tests.get(x) == 'passed')
+            if c.ok and run.report_ok and not run.harness_error:
+                c.replayable = sorted(x for x in c.tests if run.tests.get(x) == 'passed')
+                c.replay_digest = results_digest(outputs[job.key.removesuffix(':replay')], [t.target], c.replayable)
     stubs = []
     for t in todo_tasks:
         c = out[t.task_id]
@@ -969,6 +990,7 @@ def evaluate_completions(
     jobs = [Job(key, task.task_id, str(task.code_dir), {**copies, code_rel(task.source_path): src}, [code_rel(p) for p in task.test_paths],
                 census[task.task_id].tests, str(log_dir/f"{file_part(task.name)}__{key[:12]}.log"), limits or Limits(), isolation, env.python,
                 baseline=census[task.task_id].baseline, corpus=task_corpus(task), replay=census[task.task_id].replayable,
+                replay_digest=census[task.task_id].replay_digest,
                 spec=run_spec([task], {task.source_path: answer_lines(_original(task), src, task.target if task.kind != 'block' else None)}, census[task.task_id].baseline))
             for key, (task, src) in sources.items()]
     bar = tqdm(total=sum(len(v) for v in groups.values()), desc='evaluate', unit='completion', disable=not progress or not jobs, leave=False)

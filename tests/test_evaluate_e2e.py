@@ -58,6 +58,17 @@ def test_metrics_json_has_the_reference_fields(chain):
     assert all(r.isolation for r in res)
 
 
+def test_answers_with_the_golds_results_reuse_its_replay(chain):
+    "A passing answer whose function returned the gold's results, call for call, is not replayed again: the census's replay judged them."
+    from codebench.evaluate import Census
+    census = [c for p in chain['runs'].glob('*/*/census.jsonl') for c in read_jsonl(p, Census)]
+    assert all(c.replay_digest for c in census if c.replayable) and sum(bool(c.replayable) for c in census) >= 12
+    ran = [r for p in chain['runs'].glob('*/*/mutants_3/results.jsonl') for r in read_jsonl(p, Result) if r.verdict == 'pass' and r.duration > 0]
+    reused = [r for r in ran if "its results are the gold's, call for call" in Path(r.log_path).read_text()]
+    replayed = [r for r in ran if Path(r.log_path).with_suffix('.replay.log').exists()]
+    assert reused and len(reused) + len(replayed) == len(ran) and not set(map(id, reused)) & set(map(id, replayed))
+
+
 def test_rerun_does_nothing_new(chain):
     res = chain['runs'] / 'minirag/chunking/mutants_3/results.jsonl'
     logs = lambda: sorted(p.name for p in chain['runs'].glob('*/*/*/logs/*.log')) + sorted(p.name for p in chain['runs'].glob('*/*/census/*.log'))
