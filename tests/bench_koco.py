@@ -62,9 +62,9 @@ def codebench_twice(runs0: Path, envs, jobs: int, work: Path) -> tuple:
 
 
 def pytest_seconds(results: dict) -> float:
-    "The sum of pytest's own session times (its last `in S s`) over the distinct runs' logs."
-    total = 0.0
-    for log in {r.log_path for r in results.values() if r.log_path}:
+    "The sum of pytest's own session times (its last `in S s`) over the logs of the runs this evaluation made, their replays included."
+    total, ran = 0.0, {r.log_path for r in results.values() if r.log_path and r.duration > 0}  # not the census's runs, whose results are reused
+    for log in ran | {str(Path(p).with_suffix('.replay.log')) for p in ran}:
         try: hits = _IN.findall(Path(log).read_text(errors='replace'))
         except OSError: continue
         if hits: total += float(hits[-1])
