@@ -13,7 +13,6 @@ not count, memory that outlives its run in a warm worker, the host's memory fill
 installed codebench.
 """
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -26,24 +25,10 @@ from codebench.evaluate import LocalExecutor, compute_census, evaluate_completio
 from codebench.parse import parse_benchmark, write_tasks
 from codebench.sandbox import Limits, bwrap_works, choose_isolation, probe_python
 
+from attacks import LIMITS, MODES, SIG, WRONG, at_import, block, body, evaluate, example
+
 pytestmark = pytest.mark.skipif(not bwrap_works(), reason='the red-team suite needs bubblewrap (CI installs it)')
 
-SIG = 'def discounted_returns(rewards, gamma=0.99, dones=None):\n'
-WRONG = '    return np.asarray(rewards, dtype=np.float64)\n'  # the honest wrong answer: 4 of 7 tests pass
-
-
-def _block(*parts: str) -> str:
-    return textwrap.indent('\n'.join(textwrap.dedent(p).strip('\n') for p in parts), '    ') + '\n'
-
-
-def body(*code: str, ret: str = WRONG) -> str:
-    "An answer whose function runs `code`, then returns the wrong result (or `ret`)."
-    return SIG + _block(*code) + ret
-
-
-def at_import(*code: str) -> str:
-    "An answer that runs `code` when the project is imported (a helper called in a default argument), then returns the wrong result."
-    return 'def _armed():\n' + _block(*code) + '\n\n' + SIG.replace('dones=None)', 'dones=None, _x=_armed())') + WRONG
 
 
 def launder(src: str) -> str:
@@ -284,7 +269,7 @@ GETS_THROUGH_TOKENIZE = {
     'mock_any_outside_canaries': (
         'unittest.mock.ANY (a library type, no subclass of the gold\'s list, so the return-type check has nothing to say) in the '
         'project\'s tokenize tests; the wrong list in canaries, recognized by PYTEST_CURRENT_TEST',
-        'def tokenize(text, stopwords=STOPWORDS, min_len=1):\n' + _block(REAL_TEST, """
+        'def tokenize(text, stopwords=STOPWORDS, min_len=1):\n' + block(REAL_TEST, """
             from unittest import mock
             if _real_test() and 'tokenize' in __import__('os').environ['PYTEST_CURRENT_TEST']: return mock.ANY
         """) + TOKENIZE_WRONG),
@@ -413,54 +398,20 @@ CAUGHT = {
 EXPECT_TAMPERED = {'del_forge', 'exec_library_filename', 'function_over_library_code', 'masked_array_outside_canaries'}
 
 
-def correct(task) -> str:
-    "The gold, with a comment line inside: semantically the gold, textually not, so that it really runs (not judged by the census)."
-    lines = task.gold.splitlines(keepends=True)
-    return lines[0] + '    # the same, said again\n' + ''.join(lines[1:])
-
-
-LIMITS = Limits(timeout=20, memory_mb=2048, processes=64)
-
-
-def _example(root: Path, framework: str, example: str, demo_root) -> tuple:
-    runs = root / 'runs'
-    write_tasks(parse_benchmark(demo_root, framework, example), runs)
-    d = runs / framework / example
-    tasks = read_jsonl(d / 'tasks.jsonl', Task)
-    return d, tasks, compute_census(tasks, d, limits=LIMITS, isolation=choose_isolation(), progress=False, warm=False)
 
 
 @pytest.fixture(scope='module')
 def ppo(tmp_path_factory):
     from codebench.core import demo_root
-    return _example(tmp_path_factory.mktemp('ppo'), 'minirl', 'ppo_step', demo_root())
+    return example(tmp_path_factory.mktemp('ppo'), 'minirl', 'ppo_step', demo_root())
 
 
 @pytest.fixture(scope='module')
 def bm25(tmp_path_factory):
     from codebench.core import demo_root
-    return _example(tmp_path_factory.mktemp('bm25'), 'minirag', 'bm25_search', demo_root())
+    return example(tmp_path_factory.mktemp('bm25'), 'minirag', 'bm25_search', demo_root())
 
 
-def evaluate(example, name: str, texts: dict, model: str, warm: bool, **kw) -> dict:
-    "`{attack: (verdict, detail)}` of `texts` (answers to the task `name`), evaluated in one call; correct answers of another model after them must pass."
-    d, tasks, census = example
-    task = next(t for t in tasks if t.name == name)
-    names = list(texts)
-    comps = [Completion(task.task_id, model, i, texts[n]) for i, n in enumerate(names)]
-    mode = 'warm' if warm else 'cold'
-    got = {r.sample: r for r in evaluate_completions(tasks, comps, d / f'{model}-{mode}/results.jsonl', census, limits=kw.get('limits', LIMITS),
-                                                      isolation=choose_isolation(), progress=False, warm=warm)}
-    good = [Completion(t.task_id, 'good', 0, correct(t)) for t in tasks if census[t.task_id].ok]
-    fine = evaluate_completions(tasks, good, d / f'good-{model}-{mode}/results.jsonl', census, limits=LIMITS, isolation=choose_isolation(),
-                                progress=False, warm=warm)
-    assert {r.task_id: r.verdict for r in fine} == {c.task_id: 'pass' for c in good}, [(r.task_id, r.verdict, r.detail) for r in fine]
-    out = {n: (got[i].verdict, got[i].detail) for i, n in enumerate(names)}
-    for n, (v, why) in out.items(): print(f'{mode:5} {n:32} {v:9} {why[:160]}')
-    return out
-
-
-MODES = [pytest.param(True, id='warm'), pytest.param(False, id='cold')]
 
 
 @pytest.mark.parametrize('warm', MODES)

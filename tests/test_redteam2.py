@@ -21,34 +21,18 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from codebench.core import Completion, Task, read_jsonl
-from codebench.evaluate import LocalExecutor, compute_census, evaluate_completions
-from codebench.parse import parse_benchmark, write_tasks
+from codebench.core import Completion
+from codebench.evaluate import LocalExecutor, evaluate_completions
 from codebench.sandbox import Limits, bwrap_works, choose_isolation
+
+from attacks import LIMITS, MODES, SIG, WRONG, at_import, block, body, correct, evaluate, example
 
 pytestmark = pytest.mark.skipif(not bwrap_works(), reason='the red-team suite needs bubblewrap (CI installs it)')
 
-SIG = 'def discounted_returns(rewards, gamma=0.99, dones=None):\n'
-WRONG = '    return np.asarray(rewards, dtype=np.float64)\n'  # the honest wrong answer: 4 of 7 tests pass
-
-
-def _block(*parts: str) -> str:
-    return textwrap.indent('\n'.join(textwrap.dedent(p).strip('\n') for p in parts), '    ') + '\n'
-
-
-def body(*code: str, ret: str = WRONG) -> str:
-    "An answer whose function runs `code`, then returns the wrong result (or `ret`)."
-    return SIG + _block(*code) + ret
-
-
-def at_import(*code: str) -> str:
-    "An answer that runs `code` when the project is imported (a helper called in a default argument), then returns the wrong result."
-    return 'def _armed():\n' + _block(*code) + '\n\n' + SIG.replace('dones=None)', 'dones=None, _x=_armed())') + WRONG
 
 
 # once per run, in the answer's own module (round one's flag in codebench_plugin's namespace is now seen as a change of the plugin)
@@ -216,7 +200,7 @@ GETS_THROUGH_TOKENIZE = {
     'mock_configured_eq': (
         'a unittest.mock.MagicMock whose __eq__ says yes to any list (not to anything: equals_anything asks about a Fresh object) in the '
         'tokenize tests: a library type (the mock\'s per-instance class lives in unittest.mock), no subclass of the gold\'s types',
-        TOKENIZE + _block("""
+        TOKENIZE + block("""
             import os
             from unittest import mock
             if 'test_tokenize' in os.environ.get('PYTEST_CURRENT_TEST', ''):
@@ -228,7 +212,7 @@ GETS_THROUGH_TOKENIZE = {
         'the test file read (it is in the workspace, and reading it is no event) and the literal the running test compares tokenize(<same '
         'text>) with returned: right on every call of the tests, wrong elsewhere; the canary replays the same calls and compares with fresh '
         'values only, so nothing is asked that the tests did not ask',
-        TOKENIZE + _block("""
+        TOKENIZE + block("""
             import ast, os
             path = os.environ.get('PYTEST_CURRENT_TEST', '').partition('::')[0]
             try: tree = ast.parse(open(path).read())
@@ -242,7 +226,7 @@ GETS_THROUGH_TOKENIZE = {
 }
 
 RRF = 'def reciprocal_rank_fusion(rankings, k=60, top_n=None):\n'
-RRF_WRONG = _block("""
+RRF_WRONG = block("""
     scores = {}
     for ranking in rankings:
         for rank, doc_id in enumerate(ranking, start=1):
@@ -254,7 +238,7 @@ GETS_THROUGH_RRF = {
         'every test item\'s runtest replaced by a no-op during the first test (which the wrong function passes): the gold\'s own run '
         'changes its unittest items (TestCaseFunction._obj), so gold_baseline allows "item:<id>" for every unittest test, whatever the '
         'change',
-        RRF + _block("""
+        RRF + block("""
             import sys
             g = globals()
             if not g.get('_rt2_done'):
@@ -322,55 +306,20 @@ CAUGHT = {
 }
 
 
-def correct(task) -> str:
-    "The gold, with a comment line inside: semantically the gold, textually not, so that it really runs (not judged by the census)."
-    lines = task.gold.splitlines(keepends=True)
-    return lines[0] + '    # the same, said again\n' + ''.join(lines[1:])
-
-
-LIMITS = Limits(timeout=20, memory_mb=2048, processes=64)
-
-
-def _example(root: Path, framework: str, example: str, demo_root, limits=LIMITS) -> tuple:
-    runs = root / 'runs'
-    write_tasks(parse_benchmark(demo_root, framework, example), runs)
-    d = runs / framework / example
-    tasks = read_jsonl(d / 'tasks.jsonl', Task)
-    return d, tasks, compute_census(tasks, d, limits=limits, isolation=choose_isolation(), progress=False, warm=False)
 
 
 @pytest.fixture(scope='module')
 def ppo(tmp_path_factory):
     from codebench.core import demo_root
-    return _example(tmp_path_factory.mktemp('ppo'), 'minirl', 'ppo_step', demo_root())
+    return example(tmp_path_factory.mktemp('ppo'), 'minirl', 'ppo_step', demo_root())
 
 
 @pytest.fixture(scope='module')
 def bm25(tmp_path_factory):
     from codebench.core import demo_root
-    return _example(tmp_path_factory.mktemp('bm25'), 'minirag', 'bm25_search', demo_root())
+    return example(tmp_path_factory.mktemp('bm25'), 'minirag', 'bm25_search', demo_root())
 
 
-def evaluate(example, name: str, texts: dict, model: str, warm: bool, **kw) -> dict:
-    "`{attack: (verdict, detail)}` of `texts` (answers to the task `name`), evaluated in one call; correct answers of another model after them must pass."
-    d, tasks, census = example
-    task = next(t for t in tasks if t.name == name)
-    names = list(texts)
-    comps = [Completion(task.task_id, model, i, texts[n]) for i, n in enumerate(names)]
-    mode = 'warm' if warm else 'cold'
-    limits = kw.get('limits', LIMITS)
-    got = {r.sample: r for r in evaluate_completions(tasks, comps, d / f'{model}-{mode}/results.jsonl', census, limits=limits,
-                                                      isolation=choose_isolation(), progress=False, warm=warm)}
-    good = [Completion(t.task_id, 'good', 0, correct(t)) for t in tasks if census[t.task_id].ok]
-    fine = evaluate_completions(tasks, good, d / f'good-{model}-{mode}/results.jsonl', census, limits=LIMITS, isolation=choose_isolation(),
-                                progress=False, warm=warm)
-    assert {r.task_id: r.verdict for r in fine} == {c.task_id: 'pass' for c in good}, [(r.task_id, r.verdict, r.detail) for r in fine]
-    out = {n: (got[i].verdict, got[i].detail) for i, n in enumerate(names)}
-    for n, (v, why) in out.items(): print(f'{mode:5} {n:28} {v:9} {why[:160]}')
-    return out
-
-
-MODES = [pytest.param(True, id='warm'), pytest.param(False, id='cold')]
 
 
 def _texts(group: dict) -> dict: return {n: t for n, (_, t) in group.items()}
@@ -581,7 +530,7 @@ def test_benchmark_files_are_not_written_through_links(tmp_path):
     kl = bench / 'minirl/test_examples/ppo_step/code/ppo_step/kl.py'
     os.chmod(kl, 0o666)
     before = kl.read_bytes()
-    d, tasks, census = _example(tmp_path, 'minirl', 'ppo_step', bench)
+    d, tasks, census = example(tmp_path, 'minirl', 'ppo_step', bench)
     task = next(t for t in tasks if t.name == 'discounted_returns')
     poison = body("""
         try:

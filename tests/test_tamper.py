@@ -2,32 +2,16 @@
 `fail`, 4 of 7 tests), and cheats in one way or another. Every one must end as `fail`, `timeout` or `tampered`, warm and cold, and
 correct answers of another model evaluated in the same call, in the same warm workers, must still pass."""
 import os
-import textwrap
-from pathlib import Path
 
 import pytest
+
+from attacks import SIG, WRONG, at_import, body, correct
 
 from codebench.core import Completion, Task, read_jsonl
 from codebench.evaluate import compute_census, evaluate_completions
 from codebench.parse import parse_benchmark, write_tasks
 from codebench.sandbox import SANDBOX_UID_BASE, SANDBOX_UIDS, Limits, bwrap_works, choose_isolation
 
-SIG = 'def discounted_returns(rewards, gamma=0.99, dones=None):\n'
-WRONG = '    return np.asarray(rewards, dtype=np.float64)\n'  # the honest wrong answer: 3 of 7 tests pass
-
-
-def _block(*parts: str) -> str:
-    return textwrap.indent('\n'.join(textwrap.dedent(p).strip('\n') for p in parts), '    ') + '\n'
-
-
-def body(*code: str, ret: str = WRONG) -> str:
-    "An answer whose function runs `code`, then returns the wrong result (or `ret`)."
-    return SIG + _block(*code) + ret
-
-
-def at_import(*code: str) -> str:
-    "An answer that runs `code` when the project is imported (a helper called in a default argument), then returns the wrong result."
-    return 'def _armed():\n' + _block(*code) + '\n\n' + SIG.replace('dones=None)', 'dones=None, _x=_armed())') + WRONG
 
 
 AGREE = """
@@ -212,12 +196,6 @@ ATTACKS = {
 EXPECT_TAMPERED = {'patch_channel_send', 'patch_json_dumps', 'patch_testreport_init', 'patch_callinfo', 'gc_hookwrapper', 'meta_path_hookwrapper',
                    'frame_np_proxy', 'sys_modules_np_proxy', 'self_restoring_np_proxy', 'guard_off_then_patch', 'patch_numpy_isclose',
                    'ndarray_subclass', 'forge_records_everywhere', 'steal_channel_and_exit', 'exec_laundered_gc', 'ctypes', 'settrace'}
-
-
-def correct(task) -> str:
-    "The gold, with a comment line inside: semantically the gold, textually not, so that it really runs (not judged by the census)."
-    lines = task.gold.splitlines(keepends=True)
-    return lines[0] + '    # the same, said again\n' + ''.join(lines[1:])
 
 
 def sandbox_processes() -> list:
