@@ -45,7 +45,7 @@ def generate(
                 if r.samples: reqs.append(r); where[p.task_id] = path
         total = sum(len(r.samples) for r in reqs)
         with tqdm(total=total, desc=f'{spec.slug}: {len(reqs)} prompts in {len(out)} examples', disable=not progress or not total, leave=False) as bar:
-            for c in backend.generate(reqs, sampling):
+            for c in backend.generate(reqs, sampling) if reqs else ():  # nothing missing: the backend is not asked (its server may be gone)
                 append_jsonl(where[c.task_id], [c], fsync=False)
                 out[where[c.task_id]] += 1; bar.update(1)
     return out

@@ -45,6 +45,10 @@ def test_generate_and_evaluate_through_a_server(runs):
         assert {x.verdict for x in res} == {'pass'}
     finally:
         server.close()
+    r = run_cli('generate', runs, '-m', spec, '--n', '3')  # the server is gone, and nothing is missing: nothing to ask it
+    assert r.returncode == 0 and 'cannot reach' not in r.stderr, r.stderr
+    r = run_cli('generate', runs, '-m', spec, '--n', '4')  # one sample missing per task: now it must say so
+    assert r.returncode != 0 and 'cannot reach' in r.stderr, r.stderr
 
 
 def test_server_that_ignores_n(runs):
