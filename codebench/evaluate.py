@@ -218,6 +218,7 @@ def remove_tree(path):
     try: shutil.rmtree(path, ignore_errors=True)
     except RecursionError: subprocess.run(['rm', '-rf', '--one-file-system', '--', str(path)], check=False, capture_output=True)
 
+# %% ../nbs/07_evaluate.ipynb #73964b16
 def _workspace_base() -> Path:
     "A directory for workspaces that the sandbox user can traverse (created once per process)."
     global _WS_BASE
@@ -227,6 +228,7 @@ def _workspace_base() -> Path:
         atexit.register(shutil.rmtree, _WS_BASE, True)
     return _WS_BASE
 
+# %% ../nbs/07_evaluate.ipynb #0eb780de
 def _run_once(job:Job, env:PythonEnv, link:bool, warm) -> TestRun:
     uid = sandbox_user(job.isolation, env)
     root = Path(tempfile.mkdtemp(prefix=file_part(job.key)[-12:] + '-', dir=warm.base if warm else _workspace_base()))
@@ -240,6 +242,7 @@ def _run_once(job:Job, env:PythonEnv, link:bool, warm) -> TestRun:
         return run_tests(ws, job.test_files, job.log_path, job.limits, job.isolation, uid, env, job.spec)
     finally: remove_tree(root)
 
+# %% ../nbs/07_evaluate.ipynb #a06929b7
 REPLAY_FILE = '.codebench-replay.json'  # in a replay's workspace: the results the answer's run recorded
 
 def results_digest(outputs:dict, qualnames, tests) -> str:
@@ -256,6 +259,7 @@ def _same_as_gold(job:Job, run:TestRun) -> bool:
     targets = [t.get('qualname') for t in job.spec.get('targets', ())]
     return bool(job.replay_digest) and results_digest(run.stream.get('outputs', {}), targets, job.replay) == job.replay_digest
 
+# %% ../nbs/07_evaluate.ipynb #9ab10907
 def replay_job(job:Job, run:TestRun) -> Job:
     """The clean-room replay of a run: the same tests on the benchmark's own source (no code of the answer, no helper of it), with the
     function under test giving back, call for call and test phase for test phase, the results the answer's run recorded (data only)."""
@@ -266,6 +270,7 @@ def replay_job(job:Job, run:TestRun) -> Job:
     return dataclasses.replace(job, key=job.key + ':replay', files=files, spec=spec, replay=[], census=list(job.replay),
                                log_path=str(Path(job.log_path).with_suffix('.replay.log')))
 
+# %% ../nbs/07_evaluate.ipynb #7d0eb465
 def run_job(
     job:Job,
     link:bool=True,  # hard-link unchanged files when the run drops privileges (else copy)

@@ -54,6 +54,7 @@ def close_fds(keep):
         last = fd + 1
     os.closerange(last, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
+# %% ../nbs/04b_harness.ipynb #0efed858
 # -- the processes of one run
 def _status(pid:str) -> dict:
     "Uid, parent, resident memory (bytes) of a process from /proc (None if it is gone)."
@@ -69,6 +70,7 @@ def _status(pid:str) -> dict:
         elif k in ('RssAnon', 'RssShmem'): out['rss'] = out.get('rss', 0) + int(v.split()[0]) * 1024  # memfd and shared memory count too
     return out
 
+# %% ../nbs/04b_harness.ipynb #98b67537
 def run_processes(mine:dict) -> dict:
     """`{pid: anonymous and shared resident bytes}` of the processes that belong to a run: `mine` says how to tell them —
     `{'pidns': True}` every process of this pid namespace but its init and the server; `{'uid': U}` those of the run's own uid;
@@ -89,6 +91,7 @@ def run_processes(mine:dict) -> dict:
     if 'under' in mine: out.pop(root, None)
     return out
 
+# %% ../nbs/04b_harness.ipynb #4138c546
 def subreaper() -> bool:
     "Become the parent of this process's orphaned descendants (Linux `PR_SET_CHILD_SUBREAPER`), so that a daemon of a run stays findable."
     try:
@@ -96,12 +99,14 @@ def subreaper() -> bool:
         return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
     except (OSError, AttributeError): return False
 
+# %% ../nbs/04b_harness.ipynb #68b629d8
 def collect_zombies():
     "Wait for every child that has ended (a subreaper inherits the runs' orphans)."
     try:
         while os.waitpid(-1, os.WNOHANG)[0]: pass
     except ChildProcessError: pass
 
+# %% ../nbs/04b_harness.ipynb #074ace4d
 def reap(mine:dict, rounds:int=200) -> int:
     "Kill every process of a run until none is left; how many were killed."
     killed = 0
@@ -114,6 +119,7 @@ def reap(mine:dict, rounds:int=200) -> int:
         time.sleep(0.005)
     return killed
 
+# %% ../nbs/04b_harness.ipynb #63c31544
 def disk_usage(
     root:str,
     uid:int|None=None,  # the run's own user: what it owns counts, whatever its names
@@ -156,6 +162,7 @@ class Sink:
     def text(self) -> str:
         return b''.join(self.parts).decode(errors='replace') + ('\n{"k": "flooded"}\n' if self.flooded else '')
 
+# %% ../nbs/04b_harness.ipynb #6568053e
 def tmpfs_usage(pids, mine:dict) -> int:
     """Bytes of the files a run keeps in memory-backed /tmp and /dev/shm: in a warm server's sandbox (`mine['server']`) its own (all
     of it in a pid namespace of its own, else what the run's uid owns), and what is in the run's processes' own mounts (a cold
@@ -179,6 +186,7 @@ def tmpfs_usage(pids, mine:dict) -> int:
             total += disk_usage(path, mine.get('uid'), owned=mine.get('uid') is not None)
     return total
 
+# %% ../nbs/04b_harness.ipynb #ab08d334
 def held_memory(pids, mine:dict) -> int:
     """Memory a run holds that its processes' resident sets do not show: memfd files written and never mapped, SysV shared memory segments,
     files in its sandbox's /tmp and /dev/shm (memory-backed, seen through a process's root)."""
@@ -202,6 +210,7 @@ def held_memory(pids, mine:dict) -> int:
         except (OSError, ValueError, KeyError): pass
     return total
 
+# %% ../nbs/04b_harness.ipynb #9105cf2b
 def watch(pid:int, timeout:float, mine:dict, limits:dict, channel:int=-1, sink=None) -> tuple:
     """Wait for a run's process: `(wait status, why it was stopped or '')`. Every `limits['every']` seconds the run's processes are
     measured together: 'memory' (anonymous and shared memory above `limits['baseline']` each, plus memfd files and SysV segments,
@@ -239,6 +248,7 @@ def watch(pid:int, timeout:float, mine:dict, limits:dict, channel:int=-1, sink=N
                 else: channel = -1
         else: time.sleep(0.002)
 
+# %% ../nbs/04b_harness.ipynb #3e18468b
 def drain(fd:int, sink:Sink):
     "Read what is left in a pipe without blocking (its writers are gone, or about to be)."
     os.set_blocking(fd, False)
@@ -269,12 +279,14 @@ class _Dist:
     def __init__(self, d): self._d, self.entry_points, self.metadata, self.version = d, d.entry_points, d.metadata, d.version
     def __getattr__(self, k): return getattr(self._d, k)
 
+# %% ../nbs/04b_harness.ipynb #cc432ede
 def _cache_distributions():
     "Let `importlib.metadata.distributions()` answer from memory: the environment does not change while the server lives."
     import importlib.metadata as md
     dists, uncached = [_Dist(d) for d in md.distributions()], md.distributions
     md.distributions = lambda **kw: iter(dists) if not kw else uncached(**kw)
 
+# %% ../nbs/04b_harness.ipynb #1557d85a
 def warm_up(preload:list):
     "Import `preload` and the plugin, run pytest once on an empty directory (its plugins imported once), cache metadata, take the guard, freeze the heap."
     import gc, shutil, tempfile
@@ -301,6 +313,7 @@ def warm_up(preload:list):
     except BaseException: pass
     gc.collect(); gc.freeze()  # children never scan (nor copy) what the server holds
 
+# %% ../nbs/04b_harness.ipynb #6d2efbf5
 def _clean_tmp(uid, keep=frozenset()):
     "Remove what a run left in the server's /tmp and /dev/shm (in a sandbox of its own: everything there but what was there before, `keep`)."
     import shutil, subprocess
@@ -318,6 +331,7 @@ def _clean_tmp(uid, keep=frozenset()):
                 else: os.unlink(p)
             except OSError: pass
 
+# %% ../nbs/04b_harness.ipynb #8cd802dd
 def clean_ipc(uid=None):
     "Remove the SysV shared memory, semaphores and message queues a run left (in a server's own IPC namespace: all of them; else its uid's)."
     try:

@@ -111,6 +111,7 @@ def _giver(frame) -> bool:
     code = frame.f_code
     return (os.path.basename(code.co_filename), code.co_name) in _GIVERS
 
+# %% ../nbs/04_pytest_plugin.ipynb #a15a0530
 @functools.lru_cache(None)
 def _trampoline_template(free:tuple, is_async:bool):
     aw = ('async ', 'await ') if is_async else ('', '')
@@ -119,6 +120,7 @@ def _trampoline_template(free:tuple, is_async:bool):
     outer = next(c for c in compile(src, '<trampoline>', 'exec').co_consts if isinstance(c, types.CodeType))
     return next(c for c in outer.co_consts if isinstance(c, types.CodeType))
 
+# %% ../nbs/04_pytest_plugin.ipynb #2fcf9a5f
 def trampoline(fn, call:str):
     "A code object for `fn` that calls the builtin `call` with `(args, kwargs)`: same free variables, file, first line and name as `fn`'s own."
     code = fn.__code__
@@ -126,6 +128,7 @@ def trampoline(fn, call:str):
     return t.replace(co_names=tuple(call if n == '_codebench_target' else n for n in t.co_names), co_filename=code.co_filename,
                      co_firstlineno=code.co_firstlineno, co_name=code.co_name, co_qualname=code.co_qualname)
 
+# %% ../nbs/04_pytest_plugin.ipynb #77bfcd38
 def _hot_state(mod) -> list:
     """What a test module's assertions rest on in `mod`: `(namespace, name, function, its code, defaults, kwdefaults)` for each hot
     function, `(namespace, name, class, its namespace's values)` for a hot class."""
@@ -136,6 +139,7 @@ def _hot_state(mod) -> list:
         elif v is not None: out.append((ns, name, v, getattr(v, '__code__', None), getattr(v, '__defaults__', None), getattr(v, '__kwdefaults__', None)))
     return out
 
+# %% ../nbs/04_pytest_plugin.ipynb #265fd84d
 def _hot_changed(entries) -> list:
     "The names of `_hot_state` entries that are not what they were (compared by identity: nothing of theirs is called)."
     out, is_ = [], operator.is_
@@ -149,6 +153,7 @@ def _hot_changed(entries) -> list:
              getattr(obj, '__kwdefaults__', None) is not e[5]: out.append(name)
     return out
 
+# %% ../nbs/04_pytest_plugin.ipynb #5bbf3b5e
 def _through(top, f, filename:str) -> bool:
     "Does the stack from `top` down to `f` pass through a frame of a standard-library file named `filename`?"
     while top is not None and top is not f:
@@ -156,6 +161,7 @@ def _through(top, f, filename:str) -> bool:
         top = top.f_back
     return False
 
+# %% ../nbs/04_pytest_plugin.ipynb #9436efbd
 def _thread_class(event:str, args) -> str|None:
     "The class of a tampering event, whoever raised it."
     if event.startswith('gc.'): return 'gc'
@@ -166,6 +172,7 @@ def _thread_class(event:str, args) -> str|None:
     if event in ('sys.settrace', 'sys.setprofile'): return 'trace'
     return None
 
+# %% ../nbs/04_pytest_plugin.ipynb #f50f59ae
 def audit_hook(parts, fd:int, token:str, plugin:dict, tests=()) -> dict:
     """Install the run's audit hook (once; it cannot be removed). It is the run's trusted core: it alone holds the token, the channel's
     pipe and its view of which code is the answer's (`parts`, as `Answer` takes them), reachable from Python only through the garbage
@@ -367,6 +374,7 @@ def audit_hook(parts, fd:int, token:str, plugin:dict, tests=()) -> dict:
     sys.addaudithook(hook)
     return dict(exempt=exempt, note=note)
 
+# %% ../nbs/04_pytest_plugin.ipynb #251d122c
 def _module_codes(ns:dict):
     "Every code object of the functions and classes a module defines (nested ones too)."
     todo, seen = [], set()
@@ -478,6 +486,7 @@ MAX_CALLS, MAX_CALL_BYTES = 2, 1 << 20  # calls recorded per target, and the lar
 
 def type_name(t) -> str: return f"{getattr(t, '__module__', '?')}.{getattr(t, '__qualname__', getattr(t, '__name__', '?'))}"
 
+# %% ../nbs/04_pytest_plugin.ipynb #8b1a7dd2
 def returned_types(obj, depth:int=2, out=None) -> list:
     "Types of `obj` and, `depth` levels down, of the items of the built-in containers it is made of (first 20 of each)."
     out = [] if out is None else out
@@ -492,6 +501,7 @@ def returned_types(obj, depth:int=2, out=None) -> list:
 
 def _generated(v) -> bool: return '__create_fn__' in getattr(v, '__qualname__', '')  # a method that dataclasses wrote
 
+# %% ../nbs/04_pytest_plugin.ipynb #06e59ad7
 class Fresh:
     "An object equal to nothing but itself: what no implementation can return."
     __hash__ = object.__hash__
@@ -499,6 +509,7 @@ class Fresh:
     def __ne__(self, other): return self is not other
     def __repr__(self): return f'<fresh {id(self):x}>'
 
+# %% ../nbs/04_pytest_plugin.ipynb #82948350
 _COMPARING = frozenset({'__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__', '__bool__', '__array__', '__array_function__',
                         '__array_ufunc__', '__array_priority__', '__torch_function__', '__float__', '__index__', '__len__', '__iter__'})
 
@@ -507,6 +518,7 @@ def _dunders(c) -> list:
     if not c.__flags__ & (1 << 9): return []
     return sorted(k for k, v in vars(c).items() if k[:2] == '__' == k[-2:] and k not in _BENIGN and not _generated(v) and not (k == '__hash__' and v is None))
 
+# %% ../nbs/04_pytest_plugin.ipynb #6d203b70
 def _reachable(c) -> bool:
     "Is `c` what its module holds under its name (a library's class, not one made on the fly)?"
     obj = sys.modules.get(getattr(c, '__module__', None) or '')
@@ -514,6 +526,7 @@ def _reachable(c) -> bool:
         obj = getattr(obj, p, None) if obj is not None else None
     return obj is c
 
+# %% ../nbs/04_pytest_plugin.ipynb #79131ffe
 def type_info(t) -> dict:
     "What the harness needs to judge a returned type: where it is defined, what it derives from, the dunders it and its bases define."
     bases = [dict(module=getattr(c, '__module__', '?'), qualname=getattr(c, '__qualname__', '?'), name=type_name(c), reachable=_reachable(c),
@@ -522,12 +535,14 @@ def type_info(t) -> dict:
                 dunders=_dunders(t), comparing=[d for d in _dunders(t) if d in _COMPARING], reachable=_reachable(t),
                 bases=[b for b in bases if b['dunders']])
 
+# %% ../nbs/04_pytest_plugin.ipynb #c66d7948
 def equals_anything(obj) -> bool:
     "Does `obj` claim to equal a brand-new object (`unittest.mock.ANY`, an always-equal class)?"
     try: r = obj == Fresh()
     except Exception: return False
     return r is True or (type(r).__name__ == 'bool_' and bool(r))
 
+# %% ../nbs/04_pytest_plugin.ipynb #a48770eb
 # -- what a function under test returned, kept for a clean-room replay
 OUTPUT_BYTES = 4 << 20  # what a run may record of its target's results (pickled); past that its calls are not replayable
 _SAFE = frozenset({('builtins', n) for n in ('list', 'tuple', 'dict', 'set', 'frozenset', 'int', 'float', 'complex', 'str', 'bytes', 'bytearray',
@@ -550,6 +565,7 @@ def replay_safe(module:str, name:str) -> bool:
     if module == 'torch' and torch is not None: return name.endswith('Storage') and isinstance(getattr(torch, name, None), type)
     return False
 
+# %% ../nbs/04_pytest_plugin.ipynb #394b68cf
 class _Unpickler(pickle.Unpickler):
     def __init__(self, data:bytes, allow):
         super().__init__(__import__('io').BytesIO(data)); self.allow = allow
@@ -561,6 +577,7 @@ def load_result(data:bytes, allow=replay_safe):
     "A recorded result, rebuilt from data alone (`pickle.UnpicklingError` for anything that names code)."
     return _Unpickler(data, allow).load()
 
+# %% ../nbs/04_pytest_plugin.ipynb #78f0e766
 def dump_result(r, allow=replay_safe) -> bytes|None:
     "`r` pickled, if it is data that `load_result` rebuilds (else None: a call that cannot be replayed)."
     try:
@@ -722,6 +739,7 @@ class Target:
             if obj is not None: return obj
         return None
 
+# %% ../nbs/04_pytest_plugin.ipynb #074ef33a
 class Targets:
     "The functions under test of a run, found by file as their modules are imported."
     def __init__(self, targets:list): self.all = targets
@@ -761,6 +779,7 @@ def _fresh_array(n:int):
     np = _real('numpy')
     return ((np.frombuffer(os.urandom(8 * n), dtype='<u8') >> np.uint64(11)) * 2.0 ** -53) * 1e3 + 7919.5
 
+# %% ../nbs/04_pytest_plugin.ipynb #b6c0732e
 def _values(style:str, like=None, rng=None):
     "A fresh value that `style` compares, shaped like `like` where there is one, that equals nothing an implementation could return."
     rng = rng or random.Random()
@@ -785,6 +804,7 @@ def _values(style:str, like=None, rng=None):
     if base in ('pytest', 'approx'): return rng.random() * 1e3 + 7919.5
     return Fresh()
 
+# %% ../nbs/04_pytest_plugin.ipynb #7d9800ae
 def _checks(style:str, obj):
     "Comparisons of `style` through `obj` (a test module's own binding): each raises when its two values differ."
     def truth(x):
@@ -804,6 +824,7 @@ def _checks(style:str, obj):
     if s == '==': return [lambda a, b: truth(a == b)]
     return []
 
+# %% ../nbs/04_pytest_plugin.ipynb #4fb01641
 def impossible_checks(
     modules:list,  # `[(module globals, compare_styles(...))]` of the run's test modules
     targets=(),  # the run's `Target`s: their recorded calls are replayed

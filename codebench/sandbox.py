@@ -387,6 +387,7 @@ def _guarded_files(code:Path, test_files:list) -> list:
         if d.is_dir(): out |= {str(p.relative_to(code)) for p in d.iterdir() if p.is_file() and not p.is_symlink()}
     return sorted(out)
 
+# %% ../nbs/05_sandbox.ipynb #a4b880f9
 def _digest(p:Path) -> str|None:
     "A file's content hash, read without following a link (a run may leave a link to anything in place of a test file)."
     try: fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -404,6 +405,7 @@ def _digest_files(code:Path, files:list) -> dict:
 def _corpora(ws:Workspace) -> dict:
     return {ws.framework_rel: ws.corpus} if ws.corpus and ws.framework_rel else {}
 
+# %% ../nbs/05_sandbox.ipynb #3feebb66
 _RANK = {'passed': 0, 'skipped': 1, 'failed': 2, 'error': 3}  # the worst phase of a test decides its outcome
 _ONCE = ('start', 'canaries', 'globals', 'end')  # records a run sends once
 
@@ -414,6 +416,7 @@ def _clean(x):
     if isinstance(x, dict): return {_clean(k): _clean(v) for k, v in x.items()}
     return x
 
+# %% ../nbs/05_sandbox.ipynb #4be77c69
 def read_stream(text:str, token:str) -> dict:
     "What a run's plugin streamed: outcomes per test (worst phase wins), messages, everything else it reported, and `anomalies`: lines without the run's token, records sent twice."
     out = dict(tests={}, messages={}, audit=[], returns={}, targets=[], canary_checks={}, outputs={}, anomalies=[], seen=set())
@@ -448,6 +451,7 @@ def read_stream(text:str, token:str) -> dict:
     if 'start' not in out['seen'] and out['seen']: out['anomalies'].append('records before the first one')
     return out
 
+# %% ../nbs/05_sandbox.ipynb #a971c74c
 def _collect(run:TestRun, ws:Workspace, guarded:list, before:dict, stream:str, token:str, log_path:Path) -> TestRun:
     "Fill a `TestRun` from what the run streamed and left behind: outcomes, the plugin's findings, changed test files, the log's tail."
     run.changed_tests = [f for f, h in _digest_files(ws.code, guarded).items() if h != before[f]]
