@@ -367,7 +367,7 @@ class TestRun:
     isolation: str = ''
 
 def _pytest_args(run_root:str, code:str, test_files:list) -> list:
-    return ['-q', '--capture=tee-sys', '-p', 'no:cacheprovider', '-W', 'ignore::pytest.PytestAssertRewriteWarning', '-p', 'codebench_plugin',
+    return ['-q', '--tb=native', '--capture=tee-sys', '-p', 'no:cacheprovider', '-W', 'ignore::pytest.PytestAssertRewriteWarning', '-p', 'codebench_plugin',
             '--codebench-channel={channel}', '-o', 'addopts=', f'--rootdir={code}', *test_files]
 
 def _request(ws:Workspace, run_root:str, test_files:list, limits:Limits, uid:int|None, env:PythonEnv, harness:str, spec:dict|None=None) -> dict:
