@@ -97,6 +97,7 @@ class Completion(Record):
     text: str  # raw completion text
     usage: dict = field(default_factory=dict)  # prompt_tokens, completion_tokens, seconds, cost
     finish_reason: str = ''
+    prompt: str = ''  # digest of the prompt it answers (`prompt_digest`); '' in files written before it was kept
 
 # %% ../nbs/00_core.ipynb #f590303c
 @dataclass(frozen=True)

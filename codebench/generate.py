@@ -6,15 +6,31 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
+import warnings
 
 from tqdm.auto import tqdm
 
 from .backend import ModelSpec, Request, Sampling, make_backend, parse_spec
-from .core import (Completion, Prompt, Task, append_jsonl, done_keys, model_run_dir, prompts_path, read_jsonl, run_examples, run_lock,
+from .core import (Completion, Prompt, Task, append_jsonl, model_run_dir, prompts_path, read_jsonl, run_examples, run_lock,
                             run_name)
 
 # %% auto #0
-__all__ = ['generate']
+__all__ = ['prompt_digest', 'generate']
+
+# %% ../nbs/09_generate.ipynb #b2c3d4e5
+def prompt_digest(p:Prompt) -> str:
+    "What identifies a prompt's text: a short digest of its chat messages."
+    return hashlib.sha256(json.dumps(p.messages, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+def _warn_stale(path, old:list, digest:dict):
+    "Warn about completions in `path` (`old`: its records) that answer another prompt than the current one of their task."
+    stale = sorted({r['task_id'] for r in old if r.get('prompt') and r['task_id'] in digest and r['prompt'] != digest[r['task_id']]})
+    n = sum(1 for r in old if r.get('prompt') and r['task_id'] in digest and r['prompt'] != digest[r['task_id']])
+    if n: warnings.warn(f"{path}: {n} completions of {len(stale)} tasks ({', '.join(t.rsplit('/', 1)[-1] for t in stale[:3])}"
+                       f"{', ...' if len(stale) > 3 else ''}) answer an older prompt; they are kept and evaluated as they are. "
+                       f"Move {path.name} aside (or use another model name) to generate them again from the current prompts", stacklevel=3)
 
 # %% ../nbs/09_generate.ipynb #04640ecb
 def generate(
@@ -33,19 +49,23 @@ def generate(
     examples = [e for e in run_examples(runs) if framework in (None, e[0]) and example in (None, e[1])]
     examples = [e for e in examples if prompts_path(e[2], condition).exists()]
     if not examples: raise FileNotFoundError(f"no {prompts_path('', condition).name} under {runs}; run `codebench prompts` first")
-    out, where, reqs = {}, {}, []
+    out, where, reqs, digest = {}, {}, [], {}
     with contextlib.ExitStack() as locks:
         for fw, ex, d in examples:  # one writer per model directory: a second `generate` waits, then finds the work done
             tasks = {t.task_id: t for t in read_jsonl(d/'tasks.jsonl', Task)}
             path = model_run_dir(runs, fw, ex, run_name(spec.spec, condition))/'completions.jsonl'
             locks.enter_context(run_lock(path.parent, wait))
-            have, out[path] = done_keys(path), 0
+            old, out[path] = read_jsonl(path), 0
+            have = {(r['task_id'], r['sample']) for r in old}
             for p in read_jsonl(prompts_path(d, condition), Prompt):
+                digest[p.task_id] = prompt_digest(p)
                 r = Request(p, tasks[p.task_id], [i for i in range(sampling.n) if (p.task_id, i) not in have], list(tasks.values()), path.parent)
                 if r.samples: reqs.append(r); where[p.task_id] = path
+            _warn_stale(path, old, digest)
         total = sum(len(r.samples) for r in reqs)
         with tqdm(total=total, desc=f'{spec.slug}: {len(reqs)} prompts in {len(out)} examples', disable=not progress or not total, leave=False) as bar:
             for c in backend.generate(reqs, sampling) if reqs else ():  # nothing missing: the backend is not asked (its server may be gone)
+                c.prompt = digest[c.task_id]
                 append_jsonl(where[c.task_id], [c], fsync=False)
                 out[where[c.task_id]] += 1; bar.update(1)
     return out

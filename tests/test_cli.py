@@ -29,6 +29,25 @@ def test_parse_then_prompts(tmp_path, demo_root):
     assert tree_hash(demo_root) == before
 
 
+def test_generate_says_when_prompts_changed_since_its_completions(tmp_path):
+    runs = tmp_path / 'runs'
+    for args in (('parse', '--out', runs, '--framework', 'minirl'), ('prompts', runs), ('generate', runs, '-m', 'mutants:0', '--n', '2')):
+        r = run_cli(*args)
+        assert r.returncode == 0, r.stderr
+    path = runs / 'minirl/ppo_step/mutants_0/completions.jsonl'
+    before = path.read_text()
+    (tmp_path / 'user.j2').write_text('Write `{{ name }}`.')
+    r = run_cli('prompts', runs, '--template', tmp_path / 'user.j2')  # another template: every prompt changed
+    assert r.returncode == 0, r.stderr
+    r = run_cli('generate', runs, '-m', 'mutants:0', '--n', '2')
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stderr.splitlines() if 'answer an older prompt' in l]
+    assert len(lines) == 2 and any('ppo_step/mutants_0/completions.jsonl: 8 completions of 4 tasks' in l for l in lines), r.stderr
+    assert 'UserWarning' not in r.stderr and path.read_text() == before  # a plain line; nothing made again, nothing lost
+    r = run_cli('generate', runs, '-m', 'mutants:1', '--n', '2')  # another model's completions answer the current prompts
+    assert r.returncode == 0 and 'older prompt' not in r.stderr, r.stderr
+
+
 def test_environment_variables_are_defaults(tmp_path, demo_root):
     out = tmp_path / 'from_env'
     r = run_cli('parse', '--framework', 'minirag', env={'DATA_DIR': str(demo_root), 'OUTPUT_DIR': str(out)})
