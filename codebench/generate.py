@@ -26,9 +26,9 @@ def prompt_digest(p:Prompt) -> str:
 
 def _warn_stale(path, old:list, digest:dict):
     "Warn about completions in `path` (`old`: its records) that answer another prompt than the current one of their task."
-    stale = sorted({r['task_id'] for r in old if r.get('prompt') and r['task_id'] in digest and r['prompt'] != digest[r['task_id']]})
-    n = sum(1 for r in old if r.get('prompt') and r['task_id'] in digest and r['prompt'] != digest[r['task_id']])
-    if n: warnings.warn(f"{path}: {n} completions of {len(stale)} tasks ({', '.join(t.rsplit('/', 1)[-1] for t in stale[:3])}"
+    ids = [r['task_id'] for r in old if r.get('prompt') and r['task_id'] in digest and r['prompt'] != digest[r['task_id']]]
+    stale = sorted(set(ids))
+    if ids: warnings.warn(f"{path}: {len(ids)} completions of {len(stale)} tasks ({', '.join(t.rsplit('/', 1)[-1] for t in stale[:3])}"
                        f"{', ...' if len(stale) > 3 else ''}) answer an older prompt; they are kept and evaluated as they are. "
                        f"Move {path.name} aside (or use another model name) to generate them again from the current prompts", stacklevel=3)
 
