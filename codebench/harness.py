@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['LIMITS', 'CHANNEL_BYTES', 'setup', 'run', 'close_fds', 'run_processes', 'subreaper', 'collect_zombies', 'reap',
-           'disk_usage', 'Sink', 'tmpfs_usage', 'held_memory', 'watch', 'drain', 'warm_up', 'clean_ipc', 'serve']
+           'disk_usage', 'Sink', 'tmpfs_usage', 'held_memory', 'watch', 'drain', 'warm_up', 'conftests_of',
+           'prepare_config', 'enter_prepared', 'main_prepared', 'clean_ipc', 'serve']
 
 # %% ../nbs/04b_harness.ipynb #893ee06d
 import json
@@ -35,15 +36,19 @@ def setup(req:dict):
     if importlib.util.find_spec('codebench_plugin') is None: raise ImportError(f"codebench_plugin is not in {req['harness']}")
     return pytest
 
-def run(req:dict, status:int) -> int:
-    "Set up, say so on the `status` fd, then run pytest; return its exit code."
-    try: pytest = setup(req)
+def run(req:dict, status:int, prepared:dict|None=None) -> int:
+    """Set up, say so on the `status` fd, then run pytest; return its exit code. `prepared` (a warm server's, from `prepare_config`):
+    pytest's configuration for this request, already made — the run collects and runs its tests on it."""
+    try:
+        pytest = setup(req)
+        if prepared: enter_prepared(prepared)
     except BaseException:
         os.write(status, ('E' + traceback.format_exc()).encode(errors='replace')); os.close(status)
         return 70
     os.write(status, b'R'); os.close(status)
     sys.argv = ['pytest']
-    return int(pytest.main(req['args']))
+    if not prepared: return int(pytest.main(req['args']))
+    return main_prepared(pytest, prepared['config'], int(req['channel']))
 
 # %% ../nbs/04b_harness.ipynb #8a045149
 def close_fds(keep):
@@ -260,7 +265,7 @@ def drain(fd:int, sink:Sink):
     except BlockingIOError: pass
 
 # %% ../nbs/04b_harness.ipynb #21331917
-def _child(req:dict, token_fd:int, sw:int, cw:int):
+def _child(req:dict, token_fd:int, sw:int, cw:int, prepared:dict|None=None):
     "The forked child of one warm run: never returns."
     code = 70
     try:
@@ -268,7 +273,7 @@ def _child(req:dict, token_fd:int, sw:int, cw:int):
         fd = os.open(req['log'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(fd, 1); os.dup2(fd, 2)
         close_fds({sw, cw})  # nothing of the server's: not its request or reply pipes, nor its log
-        code = run({**req, 'args': [a.replace('{channel}', str(cw)) for a in req['args']]}, sw)
+        code = run({**req, 'args': [a.replace('{channel}', str(cw)) for a in req['args']], 'channel': cw}, sw, prepared)
     finally:
         try: sys.stdout.flush(); sys.stderr.flush()
         except BaseException: pass
@@ -313,6 +318,66 @@ def warm_up(preload:list):
     except BaseException: pass
     gc.collect(); gc.freeze()  # children never scan (nor copy) what the server holds
 
+# %% ../nbs/04b_harness.ipynb #0c39df62
+def conftests_of(cwd:str, tests:list) -> list:
+    "The `conftest.py` files pytest may import before it collects `tests` (paths relative to `cwd`): in their directories, in `cwd`, and above."
+    found, seen = [], set()
+    for start in [cwd, *(os.path.dirname(os.path.join(cwd, t.split('::')[0])) for t in tests)]:
+        d = os.path.abspath(start)
+        while d not in seen:
+            seen.add(d)
+            if os.path.lexists(os.path.join(d, 'conftest.py')): found.append(os.path.join(d, 'conftest.py'))
+            d = os.path.dirname(d)
+    return sorted(found)
+
+def prepare_config(req:dict) -> dict|None:
+    """pytest's configuration for the runs of `req`, made in a warm server as the run would make it, with what making it left in the
+    interpreter; the server's own state is put back. None where each run must make its own: a `conftest.py` on the way (it may import
+    the project's code), a test file that is not there, or anything that fails."""
+    tests, args = req.get('tests') or (), [a for a in req['args'] if not a.startswith('--codebench-channel=')]
+    if not tests or conftests_of(req['cwd'], tests) or not all(os.path.isfile(os.path.join(req['cwd'], t)) for t in tests): return None
+    if not {'--capture=tee-sys', '--capture=sys', '--capture=no', '-s'} & set(args): return None  # capturing descriptors: files of the server's
+    import warnings
+    from _pytest.config import _prepareconfig
+    saved = (os.getcwd(), dict(os.environ), list(sys.path), list(sys.meta_path), list(sys.argv), (sys.stdin, sys.stdout, sys.stderr),
+             list(warnings.filters))
+    null, fds = os.open(os.devnull, os.O_RDWR), (os.dup(0), os.dup(1), os.dup(2))
+    try:
+        for fd in (0, 1, 2): os.dup2(null, fd)  # nothing it prints reaches the server's replies, nothing it reads eats its requests
+        os.chdir(req['cwd']); os.environ.clear(); os.environ.update(req['env'])
+        sys.path[0] = os.getcwd()
+        if req['harness'] not in sys.path: sys.path.append(req['harness'])
+        sys.argv = ['pytest']
+        before = set(os.listdir('/proc/self/fd'))
+        config = _prepareconfig(args)
+        if set(os.listdir('/proc/self/fd')) - before: return None  # it opened descriptors, which a run does not inherit
+        return dict(config=config, path=list(sys.path), meta_path=list(sys.meta_path), stdio=(sys.stdin, sys.stdout, sys.stderr),
+                    filters=list(warnings.filters))
+    except BaseException: return None
+    finally:
+        for fd, d in zip((0, 1, 2), fds): os.dup2(d, fd); os.close(d)
+        os.close(null)
+        cwd, env, sys.path[:], sys.meta_path[:], sys.argv[:], (sys.stdin, sys.stdout, sys.stderr), warnings.filters[:] = saved
+        os.chdir(cwd); os.environ.clear(); os.environ.update(env)
+
+def enter_prepared(prepared:dict):
+    "In a run's process: the interpreter as making the configuration left it."
+    import warnings
+    sys.path[:], sys.meta_path[:], warnings.filters[:] = prepared['path'], prepared['meta_path'], prepared['filters']
+    sys.stdin, sys.stdout, sys.stderr = prepared['stdio']
+
+def main_prepared(pytest, config, channel:int) -> int:
+    "What `pytest.main` does once it has its configuration: here first the plugin's `begin` on `channel`, then the session, then the cleanup."
+    if 'PYTEST_VERSION' in pytest.main.__code__.co_consts: os.environ['PYTEST_VERSION'] = pytest.__version__  # as pytest 8.2+ sets it
+    import codebench_plugin
+    codebench_plugin.begin(config, channel)
+    try:
+        try: return int(config.hook.pytest_cmdline_main(config=config))
+        finally: config._ensure_unconfigure()
+    except pytest.UsageError as e:
+        for msg in e.args: sys.stderr.write(f"ERROR: {msg}\n")
+        return int(pytest.ExitCode.USAGE_ERROR)
+
 # %% ../nbs/04b_harness.ipynb #6d2efbf5
 def _clean_tmp(uid, keep=frozenset()):
     "Remove what a run left in the server's /tmp and /dev/shm (in a sandbox of its own: everything there but what was there before, `keep`)."
@@ -354,8 +419,19 @@ def serve(preload:list, pidns:bool=False):
     baseline = (_status(str(os.getpid())) or {}).get('rss', 0)  # what every run's process shares with the server at first
     keep = frozenset(os.path.join(d, e) for d in ('/tmp', '/dev/shm') if os.path.isdir(d) for e in os.listdir(d))  # the sandbox's, not a run's
     out = os.fdopen(os.dup(1), 'w'); os.dup2(2, 1)
+    configs = {}  # (directory, arguments, environment, harness) -> `prepare_config`'s answer, made at the first such request
     for line in sys.stdin:
         req = json.loads(line)
+        key, prepared = json.dumps([req['cwd'], req['args'], req['env'], req['harness']]), None
+        if req.get('tests') and not conftests_of(req['cwd'], req['tests']):  # asked again each run: the files at this path may not be the last run's
+            if key not in configs:
+                if len(configs) >= 8: configs.pop(next(iter(configs)))
+                configs[key] = prepare_config(req)
+                if configs[key]:
+                    try: sys.modules['codebench_plugin'].prepare()  # what the plugin works out once now covers the modules it imported
+                    except BaseException: pass
+                    import gc; gc.collect(); gc.freeze()
+            prepared = configs[key]
         r, w = os.pipe()
         data = (req['token'] + '\n' + json.dumps(req.get('spec') or {}) + '\n').encode()
         try:
@@ -369,7 +445,7 @@ def serve(preload:list, pidns:bool=False):
         pid = os.fork()
         if pid == 0:
             os.close(sr); os.close(cr)
-            _child(req, r, sw, cw)
+            _child(req, r, sw, cw, prepared)
         os.close(r); os.close(sw); os.close(cw)
         mine = {'pidns': True} if pidns else ({'uid': req['uid']} if req['uid'] is not None else {'under': os.getpid()})
         mine['server'] = True

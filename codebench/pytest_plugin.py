@@ -28,7 +28,7 @@ __all__ = ['RECORD', 'TAMPER_EVENTS', 'LOGGED_EVENTS', 'MAX_CALLS', 'MAX_CALL_BY
            'Answer', 'trampoline', 'audit_hook', 'is_watched', 'Guard', 'type_name', 'returned_types', 'Fresh',
            'type_info', 'equals_anything', 'replay_safe', 'load_result', 'dump_result', 'ReplayMissing', 'ReplayLost',
            'Target', 'Targets', 'compare_styles', 'impossible_checks', 'describe', 'hook_registry', 'process_hooks',
-           'Recorder', 'prepare', 'pytest_addoption', 'pytest_load_initial_conftests', 'pytest_configure']
+           'Recorder', 'prepare', 'pytest_addoption', 'begin', 'pytest_load_initial_conftests', 'pytest_configure']
 
 # %% ../nbs/04_pytest_plugin.ipynb #5b3deff4
 _dumps, _write, _fstat, _audit = json.dumps, os.write, os.fstat, sys.audit  # bound before any project code can rebind them
@@ -189,6 +189,7 @@ def audit_hook(parts, fd:int, token:str, plugin:dict, tests=()) -> dict:
     getframe, ident, thread, main = sys._getframe, _fstat(fd), _thread.get_ident, _thread.get_ident()
     head = '{"k": %s, "t": ' + _dumps(token)
     codes = _PRE.get('codes') or frozenset(_module_codes(plugin))  # the plugin's own code objects: only they may speak for it
+    callers = _PRE.get('callers', frozenset())  # besides pytest, what may call the plugin: the warm server's `main_prepared`
     send, self_state = plugin['Channel'].send.__code__, tuple(plugin.items())
     self_values = tuple(v for _, v in self_state)
     hot = {}  # module name -> its hot state
@@ -260,7 +261,7 @@ def audit_hook(parts, fd:int, token:str, plugin:dict, tests=()) -> dict:
         g = f.f_back  # pytest called the plugin: its hooks (through pluggy) or its canary tests
         while g is not None and g.f_code in codes: g = g.f_back
         while g is not None and _PLUGGY in g.f_code.co_filename: g = g.f_back
-        return g is not None and _PYTEST in g.f_code.co_filename
+        return g is not None and (_PYTEST in g.f_code.co_filename or g.f_code in callers)  # or the harness, handing a prepared configuration
 
     def classify(event, args, top):
         if event == 'sys._getframe':
@@ -1044,7 +1045,9 @@ _PRE = {}  # what a warm server works out once for all its runs (`prepare`): the
 
 def prepare():
     "In a warm server, before it forks any run: what every run's audit hook would otherwise work out again."
-    _PRE.update(codes=frozenset(_module_codes(globals())), seen=frozenset(sys.modules),
+    main = sys.modules.get('__main__')  # the harness, run as a script
+    handing = getattr(main, 'main_prepared', None) if os.path.basename(str(getattr(main, '__file__', ''))) == 'codebench_harness.py' else None
+    _PRE.update(codes=frozenset(_module_codes(globals())), seen=frozenset(sys.modules), callers=frozenset({handing.__code__} if handing else ()),
                 libs=frozenset(id(vars(m)) for m in list(sys.modules.values()) if _library(m)))
 
 def pytest_addoption(parser):
@@ -1060,33 +1063,37 @@ def _read_all(fd:int) -> bytes:
         if not b: return b''.join(chunks)
         chunks.append(b)
 
+def begin(config, fd:int):
+    """Read the token and the run's spec from fd 0, open the channel on `fd`, install the audit hook and the guard: before any conftest
+    or test module. Called by the hook below in a run that makes its own configuration, by the harness in a run that was handed one."""
+    try: raw = _read_all(0); os.close(0)
+    except OSError: raw = b''
+    token, _, spec = raw.decode('utf-8', 'replace').partition('\n')
+    spec = json.loads(spec) if spec.strip() else {}
+    os.set_inheritable(fd, False)
+    caps = audit_hook(spec.get('answer', ()), fd, token.strip(), globals(), spec.get('tests', ()))  # from here on only the hook knows the token
+    del raw, token
+    channel = Channel()
+    guard = SERVER_GUARD or Guard()
+    for f in list(sys.meta_path):
+        if isinstance(f, _Finder) and f.guard is guard: sys.meta_path.remove(f)
+    sys.meta_path.insert(0, _Finder(guard, note=caps['note']))
+    targets = None
+    if spec.get('targets'):
+        replay = {}
+        if spec.get('replay'):  # a clean-room replay run: the recorded results, in a file of the run (no code of the answer runs here)
+            with open(spec['replay'], encoding='utf-8') as f: replay = json.load(f)
+        targets = Targets([Target(t['file'], t['qualname'], caps, channel, spec.get('record', True), t.get('module_classes', ()),
+                                  replay.get(t['qualname'], {}) if spec.get('replay') else None) for t in spec['targets']])
+        sys.meta_path.insert(0, _Finder(targets=targets))
+    channel.send('start', pid=os.getpid())
+    config.stash[_STATE] = (channel, spec, guard, targets)
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
-    "Before any conftest or test module: read the token and the run's spec from fd 0, open the channel, install the audit hook and the guard."
+    "Before any conftest or test module: `begin`, on the channel named on the command line."
     fd = next((a.split('=', 1)[1] for a in args if a.startswith('--codebench-channel=')), None)
-    if fd is not None:
-        try: raw = _read_all(0); os.close(0)
-        except OSError: raw = b''
-        token, _, spec = raw.decode('utf-8', 'replace').partition('\n')
-        spec = json.loads(spec) if spec.strip() else {}
-        os.set_inheritable(int(fd), False)
-        caps = audit_hook(spec.get('answer', ()), int(fd), token.strip(), globals(), spec.get('tests', ()))  # from here on only the hook knows the token
-        del raw, token
-        channel = Channel()
-        guard = SERVER_GUARD or Guard()
-        for f in list(sys.meta_path):
-            if isinstance(f, _Finder) and f.guard is guard: sys.meta_path.remove(f)
-        sys.meta_path.insert(0, _Finder(guard, note=caps['note']))
-        targets = None
-        if spec.get('targets'):
-            replay = {}
-            if spec.get('replay'):  # a clean-room replay run: the recorded results, in a file of the run (no code of the answer runs here)
-                with open(spec['replay'], encoding='utf-8') as f: replay = json.load(f)
-            targets = Targets([Target(t['file'], t['qualname'], caps, channel, spec.get('record', True), t.get('module_classes', ()),
-                                      replay.get(t['qualname'], {}) if spec.get('replay') else None) for t in spec['targets']])
-            sys.meta_path.insert(0, _Finder(targets=targets))
-        channel.send('start', pid=os.getpid())
-        early_config.stash[_STATE] = (channel, spec, guard, targets)
+    if fd is not None: begin(early_config, int(fd))
     yield
 
 def pytest_configure(config):

@@ -5,6 +5,7 @@
 # %% ../nbs/05_sandbox.ipynb #d51a97fd
 from __future__ import annotations
 
+import dataclasses
 import glob
 import hashlib
 import itertools
@@ -373,7 +374,7 @@ def _pytest_args(run_root:str, code:str, test_files:list) -> list:
 def _request(ws:Workspace, run_root:str, test_files:list, limits:Limits, uid:int|None, env:PythonEnv, harness:str, spec:dict|None=None) -> dict:
     "What the harness needs for one run (paths as the run sees them); `token` and `spec` reach the plugin on its fd 0, never on a command line."
     code = f"{run_root}/{ws.code_rel}"
-    return dict(token=secrets.token_hex(16), spec=spec or {}, cwd=code, args=_pytest_args(run_root, code, test_files),
+    return dict(token=secrets.token_hex(16), spec=spec or {}, cwd=code, args=_pytest_args(run_root, code, test_files), tests=list(test_files),
                 env=_run_env(run_root, env), uid=uid, harness=harness, timeout=limits.timeout, log=f"{run_root}/.log",
                 limits=[limits.cpu_seconds, limits.memory_mb << 20, limits.file_size_mb << 20, limits.processes if uid is not None else -1],
                 run_limits=limits.run_limits(run_root))
@@ -495,7 +496,7 @@ def run_tests(
     req = _request(ws, run_root, test_files, limits, uid, env, harness, spec)
     sr, sw = os.pipe()
     cr, cw = os.pipe()
-    argv_req = {k: v for k, v in req.items() if k not in ('token', 'spec')}
+    argv_req = {k: v for k, v in req.items() if k not in ('token', 'spec', 'tests')}
     argv_req['args'] = [a.replace('{channel}', str(cw)) for a in req['args']]
     cmd = iso.wrap([env.python, f"{harness}/codebench_harness.py", 'run', json.dumps(argv_req), str(sw)], env, [(ws.root, run_root)],
                    _corpora(ws), req['cwd'], limits.tmpfs_mb)
@@ -547,6 +548,7 @@ class WarmServer:
         self.root, self.harness = (WS_MOUNT if iso.mounted else str(self.base)), iso.harness()
         argv = iso.wrap([self.env.python, f"{self.harness}/codebench_harness.py", 'serve', *(['--pidns'] if iso.pidns else []), *preload],
                         self.env, [(self.base, WS_MOUNT)], corpora or {}, WS_MOUNT, tmpfs_mb)
+        self.slot = self.base/f".slot-{secrets.token_hex(6)}"  # where each of its runs has its workspace: the same path in every run
         self.errlog = tempfile.TemporaryFile()
         self.proc = _spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errlog,
                            env=_run_env(self.root, self.env), cwd=self.base, text=True, start_new_session=True)
@@ -569,7 +571,18 @@ class WarmServer:
 # %% ../nbs/05_sandbox.ipynb #883bcc0a
 @patch
 def run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None, spec:dict|None=None) -> TestRun:
-    "Like `run_tests`, in a forked child of the server; `ws.root` must lie directly under the server's base directory."
+    """Like `run_tests`, in a forked child of the server; `ws.root` must lie directly under the server's base directory. For the run the
+    workspace moves to the server's own place (`slot`), the same in each of its runs, so that the server can make pytest's configuration
+    of an example once (`codebench_harness.prepare_config`); it moves back afterwards."""
+    try: os.rename(ws.root, self.slot)
+    except OSError: return self._run(ws, test_files, log_path, limits, uid, spec)  # taken (a run before it could not move back): at its own path
+    try: return self._run(dataclasses.replace(ws, root=self.slot), test_files, log_path, limits, uid, spec)
+    finally:
+        try: os.rename(self.slot, ws.root)
+        except OSError: shutil.rmtree(self.slot, ignore_errors=True)
+
+@patch
+def _run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None, spec:dict|None=None) -> TestRun:
     limits = limits or Limits()
     run_root = f"{self.root}/{ws.root.name}"
     req = _request(ws, run_root, test_files, limits, uid, self.env, self.harness, spec)

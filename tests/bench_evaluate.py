@@ -160,7 +160,10 @@ def workload(name, tasks, n, args, envs, script, isolation):
         print(f"  speedup over the reference: cold {med['reference'] / med['cold']:.1f}x, warm {med['reference'] / med['warm']:.1f}x; "
               f"verdicts same as the reference: {len(verdicts['reference']) - len(diff)}/{len(verdicts['reference'])}"
               + (f" (different, reference vs codebench: {sorted(diff.items())})" if diff else ''))
-    print(f"  warm/cold: {med['cold'] / med['warm']:.2f}x; identical verdicts: {same_cw}")
+    differ = sorted(k for k in verdicts['cold'] if verdicts['cold'][k].verdict != (verdicts['warm'][k].verdict if k in verdicts['warm'] else None))
+    print(f"  warm/cold: {med['cold'] / med['warm']:.2f}x; identical verdicts: {same_cw}"
+          + ''.join(f"\n    {k}: cold {verdicts['cold'][k].verdict} ({verdicts['cold'][k].detail[:120]}), warm {verdicts['warm'][k].verdict} "
+                    f"({verdicts['warm'][k].detail[:120]})" for k in differ if k in verdicts['warm']))
     with phase_timer() as ph:
         codebench_run(runs0, model, envs, True, 1, work)
     print(f"  one warm run, median (1 job): " + ', '.join(f"{k} {statistics.median(t) * 1000:.0f} ms" for k, t in ph.items()))
