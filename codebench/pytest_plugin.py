@@ -1046,8 +1046,9 @@ _PRE = {}  # what a warm server works out once for all its runs (`prepare`): the
 def prepare():
     "In a warm server, before it forks any run: what every run's audit hook would otherwise work out again."
     main = sys.modules.get('__main__')  # the harness, run as a script
-    handing = getattr(main, 'main_prepared', None) if os.path.basename(str(getattr(main, '__file__', ''))) == 'codebench_harness.py' else None
-    _PRE.update(codes=frozenset(_module_codes(globals())), seen=frozenset(sys.modules), callers=frozenset({handing.__code__} if handing else ()),
+    harness = os.path.basename(str(getattr(main, '__file__', ''))) == 'codebench_harness.py'
+    handing = [f.__code__ for n in ('main_prepared', 'session_main') if harness and (f := getattr(main, n, None))]
+    _PRE.update(codes=frozenset(_module_codes(globals())), seen=frozenset(sys.modules), callers=frozenset(handing),
                 libs=frozenset(id(vars(m)) for m in list(sys.modules.values()) if _library(m)))
 
 def pytest_addoption(parser):
