@@ -331,7 +331,7 @@ def recipe_modules(recipe:Recipe, root, recipes=None) -> dict:
     by = {}
     for t in parse_benchmark(root, recipe.framework).tasks:
         if (t.example in recipe.examples) if recipe.examples else (t.example not in others): by.setdefault(t.example, []).append(t)
-    return {ex: preload_modules(ts) for ex, ts in sorted(by.items())}
+    return {ex: tuple(sorted({m.split('.')[0] for m in preload_modules(ts)})) for ex, ts in sorted(by.items())}  # packages, not their submodules
 
 def check_env_imports(built:BuiltEnv, root, recipe:Recipe|None=None, progress:bool=True, recipes=None) -> BuiltEnv:
     "Import in `built` what the examples it serves import (`recipe_modules`); record it in its manifest and say what fails."

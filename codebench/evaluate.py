@@ -43,12 +43,12 @@ from .sandbox import (EnvError, Limits, PythonEnv, TestRun, WarmServer, bwrap_wo
 from .splice import Splice, splice
 
 # %% auto #0
-__all__ = ['TAMPER_AUDIT', 'REPLAY_FILE', 'MAX_POOLS', 'EXECUTORS', 'GPU_ONLY', 'CENSUS_RULES', 'CAUSES', 'RERUN', 'Job',
-           'Outcome', 'canary_ids', 'gold_baseline', 'tampering', 'replay_disagrees', 'judge', 'remove_tree',
+__all__ = ['TAMPER_AUDIT', 'REPLAY_FILE', 'MAX_POOLS', 'EXECUTORS', 'GPU_ONLY', 'CENSUS_RULES', 'PROBE_FILE', 'CAUSES', 'RERUN',
+           'Job', 'Outcome', 'canary_ids', 'gold_baseline', 'tampering', 'replay_disagrees', 'judge', 'remove_tree',
            'results_digest', 'replay_job', 'run_job', 'def_span', 'answer_lines', 'module_classes', 'run_spec',
            'decontaminated_corpus', 'task_corpus', 'gold_copies', 'preload_modules', 'WarmPool', 'warm_pool',
            'close_warm_pools', 'Workers', 'workers_for', 'LocalExecutor', 'make_executor', 'NodeWorker', 'RayExecutor',
-           'broken_cause', 'Census', 'harness_digest', 'task_digest', 'compute_census', 'census_frame',
+           'broken_cause', 'Census', 'harness_digest', 'task_digest', 'import_probe', 'compute_census', 'census_frame',
            'census_summary', 'read_answer', 'evaluate_completions', 'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
@@ -429,8 +429,9 @@ def _corpus_names(corpus:Path, depth:int=4) -> set:
         out |= {d for d in dirs if (Path(here)/d/'__init__.py').is_file()} | {f[:-3] for f in files if f.endswith('.py')}
     return out
 
-def _imports(path:Path, everywhere:bool) -> set:
-    "Top-level names a file imports: anywhere in it, or only at module level (also under a module-level `try` or `if`)."
+def _imports(path:Path, everywhere:bool, attributes:bool=True) -> set:
+    """Modules a file imports by name (`numpy.testing` for `from numpy.testing import x`): anywhere in it, or only at module level (also
+    under a module-level `try` or `if`); with `attributes`, also the submodules it may reach as attributes of what it imports."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')  # invalid escapes and the like in the project's files are not ours to report
@@ -442,14 +443,21 @@ def _imports(path:Path, everywhere:bool) -> set:
             if isinstance(s, (ast.Try, ast.If)):
                 for part in (s.body, s.orelse, getattr(s, 'finalbody', []), *[h.body for h in getattr(s, 'handlers', [])]):
                     yield from module_level(part)
-    names = set()
+    names, bound = set(), {}
     for n in (ast.walk(tree) if everywhere else module_level(tree.body)):
-        if isinstance(n, ast.Import): names |= {a.name.split('.')[0] for a in n.names}
-        elif isinstance(n, ast.ImportFrom) and n.module and not n.level: names.add(n.module.split('.')[0])
+        if isinstance(n, ast.Import):
+            names |= {a.name for a in n.names}
+            bound.update({a.asname: a.name for a in n.names if a.asname})
+        elif isinstance(n, ast.ImportFrom) and n.module and not n.level: names.add(n.module)
+    if everywhere and attributes:  # `np.testing.assert_allclose`: numpy imports `numpy.testing` when first asked (a name that is no module fails to import)
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Attribute) and isinstance(a := n.value, ast.Attribute) and isinstance(a.value, ast.Name) \
+               and (pkg := bound.get(a.value.id, a.value.id)) in names and a.attr.islower() and not a.attr.startswith('_'): names.add(f"{pkg}.{a.attr}")
     return names
 
 def preload_modules(tasks:list) -> tuple:
-    "Modules imported by the tasks' test and source files and, at module level, by the project; minus the project's and the corpus's own."
+    """Modules imported by the tasks' test and source files and, at module level, by the project, submodules by their own names (a warm
+    server imports them all once); minus the project's and the corpus's own."""
     return _preload(tuple(sorted({(t.example_dir, t.source_path, tuple(t.test_paths)) for t in tasks})))
 
 @lru_cache(64)
@@ -462,7 +470,8 @@ def _preload(files:tuple) -> tuple:
         for p in code.rglob('*.py'): names |= _imports(p, False)
     own = {p.stem for code in codes for p in code.rglob('*') if p.suffix == '.py' or p.is_dir()}
     for corpus in {c for code in codes if (c := layout_of(code)[1])}: own |= _corpus_names(corpus)
-    return tuple(sorted(names - own - {'codebench'}))
+    own.add('codebench')
+    return tuple(sorted(n for n in names if n.split('.')[0] not in own))
 
 # %% ../nbs/07_evaluate.ipynb #1617b533
 class WarmPool:
@@ -723,7 +732,7 @@ def run_jobs(self:RayExecutor, jobs:list, workers=None):
     for job in reversed(todo): yield job, TestRun(harness_error='no Ray node was left to run it')
 
 # %% ../nbs/07_evaluate.ipynb #aa1a3b24
-GPU_ONLY = ('flash_attn', 'transformer_engine', 'tensorrt', 'tripy', 'apex', 'cupy', 'pynvml', 'xformers', 'deep_gemm', 'mamba_ssm')
+GPU_ONLY = ('flash_attn', 'transformer_engine', 'tensorrt', 'tripy', 'apex', 'cupy', 'pynvml', 'xformers', 'deep_gemm', 'mamba_ssm', 'vllm')
 _GPU_RE = re.compile(r'CUDA|cuda|NVIDIA driver|nvidia-smi|NCCL|cuDNN|GPU', re.I)
 _NET_RE = re.compile(r'Temporary failure in name resolution|Name or service not known|Network is unreachable|'
                      r'Failed to establish a new connection|ConnectError|ConnectionError|OfflineModeIsEnabled|'
@@ -754,7 +763,7 @@ def broken_cause(
     return 'gold-fails', why or 'no test passed with the gold code'
 
 # %% ../nbs/07_evaluate.ipynb #219ff921
-CENSUS_RULES = 8  # bumped when the census rules change: old caches are recomputed
+CENSUS_RULES = 9  # bumped when the census rules change: old caches are recomputed
 
 @dataclass
 class Census(Record):
@@ -832,6 +841,18 @@ def _stub_verdict(c:Census, run:TestRun) -> Census:
         c.weak = 'a NotImplementedError stub passes every census test: the target may be wrong, or the tests never call it'
     return c
 
+# %% ../nbs/07_evaluate.ipynb #11b9f20e
+PROBE_FILE = 'test_codebench_import_probe.py'  # written beside a task's first test file, in the probe's workspace only
+
+def import_probe(job:Job, task:Task) -> Job:
+    """A run that imports, one test each, what the task's test files import by name (the project's modules too): where a test file
+    catches its failed import and skips every test, the probe's failure says which import fails and why."""
+    names = sorted({n for p in task.test_paths for n in _imports(Path(task.example_dir)/p, True, attributes=False)})
+    src = f"import importlib\nimport pytest\n\n@pytest.mark.parametrize('name', {names!r})\ndef test_import(name):\n    importlib.import_module(name)\n"
+    where = str(Path(job.test_files[0]).parent/PROBE_FILE)
+    return dataclasses.replace(job, key=job.key + ':probe', files={**job.files, where: src}, test_files=[where], spec={}, replay=[], census=[],
+                               log_path=str(Path(job.log_path).with_suffix('.imports.log')))
+
 # %% ../nbs/07_evaluate.ipynb #7ffa3f40
 def compute_census(
     tasks:list,  # tasks of one example
@@ -873,6 +894,14 @@ def compute_census(
         outputs[job.key] = run.stream.get('outputs', {})
         if any(out[t.task_id].ok for t, _ in gold[job.key][1]) and run.stream.get('outputs'):
             replays.append(replay_job(dataclasses.replace(job, replay=sorted({x for t, _ in gold[job.key][1] for x in out[t.task_id].tests})), run))
+    probes = {j.key: (j, group) for key, (job, group) in gold.items() if any(out[t.task_id].cause == 'all-skipped' for t, _ in group)
+              for j in [import_probe(job, group[0][0])]}
+    for job, run in _run_jobs(executor, [j for j, _ in probes.values()], workers):  # every test skipped: which of their imports fails
+        cause, detail = broken_cause([run.messages.get(t, '') for t, o in run.tests.items() if o != 'passed'])
+        if cause not in ('needs-gpu', 'dependency-missing', 'mocked-module', 'needs-network'): continue
+        for t, _ in probes[job.key][1]:
+            c = out[t.task_id]
+            c.cause, c.reason = cause, f"every test was skipped, and importing what they import says: {detail}; see {c.log_path} and {job.log_path}"
     for job, run in tqdm(_run_jobs(executor, replays, workers), total=len(replays), desc='gold replays', disable=not progress or not replays,
                          leave=False):  # which census tests a clean-room replay can judge: those that pass on the gold's own results
         for t, _ in gold[job.key.removesuffix(':replay')][1]:
