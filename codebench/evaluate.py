@@ -85,7 +85,7 @@ class Outcome:
 def _first_line(text:str) -> str: return next((l for l in reversed(text.strip().splitlines()) if l.strip()), '')[:300]
 
 # %% ../nbs/07_evaluate.ipynb #a1d57321
-TAMPER_AUDIT = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness', 'guard', 'peek')  # audit classes that make a verdict `tampered`; others are logged
+TAMPER_AUDIT = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness', 'guard', 'peek', 'bytecode')  # audit classes that make a verdict `tampered`; others are logged
 _BINDING_HOMES = ('numpy', 'torch', 'pandas', 'pytest', '_pytest', 'unittest')
 
 def canary_ids(tests, stem:str) -> dict:

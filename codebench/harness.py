@@ -454,7 +454,7 @@ def main_prepared(pytest, prepared:dict, channel:int) -> int:
     if 'PYTEST_VERSION' in pytest.main.__code__.co_consts: os.environ['PYTEST_VERSION'] = pytest.__version__  # as pytest 8.2+ sets it
     import codebench_plugin
     config, session = prepared['config'], prepared.get('session')
-    codebench_plugin.begin(config, channel)
+    codebench_plugin.begin(config, channel, session)
     try:
         if session is None:
             try: return int(config.hook.pytest_cmdline_main(config=config))

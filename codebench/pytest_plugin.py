@@ -80,7 +80,7 @@ _FRAME_USERS = tuple(os.sep + p.replace('/', os.sep) for p in ('logging/__init__
                                                               'dataclasses.py', 'warnings.py'))  # they read their caller's frame for its module
 _HARNESS_MODULES = frozenset({'codebench_plugin', 'codebench_harness', 'codebench'})
 _PLUGGY, _PYTEST = os.sep + 'pluggy' + os.sep, os.sep + '_pytest' + os.sep  # where pytest's own frames run
-TAMPER_EVENTS = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness', 'guard', 'peek')  # event classes that make a verdict `tampered`
+TAMPER_EVENTS = ('frame', 'gc', 'code', 'ctypes', 'trace', 'proc', 'harness', 'guard', 'peek', 'bytecode')  # event classes that make a verdict `tampered`
 LOGGED_EVENTS = ('fork', 'process', 'socket', 'audithook')  # only logged: the sandbox contains them
 _WATCHED_EVENTS = frozenset({'sys._getframe', 'object.__getattr__', 'object.__setattr__', 'compile', 'exec', 'gc.get_objects', 'gc.get_referrers',
                              'gc.get_referents', 'sys._current_frames', 'sys.settrace', 'sys.setprofile', 'code.__new__', 'function.__new__',
@@ -173,7 +173,7 @@ def _thread_class(event:str, args) -> str|None:
     return None
 
 # %% ../nbs/04_pytest_plugin.ipynb #f50f59ae
-def audit_hook(parts, fd:int, token:str, plugin:dict, tests=()) -> dict:
+def audit_hook(parts, fd:int, token:str, plugin:dict, tests=(), handed:tuple=(None, None)) -> dict:
     """Install the run's audit hook (once; it cannot be removed). It is the run's trusted core: it alone holds the token, the channel's
     pipe and its view of which code is the answer's (`parts`, as `Answer` takes them), reachable from Python only through the garbage
     collector, which it watches. It sends the plugin's records — only those raised by the plugin's `Channel.send` called from the
@@ -189,7 +189,8 @@ def audit_hook(parts, fd:int, token:str, plugin:dict, tests=()) -> dict:
     getframe, ident, thread, main = sys._getframe, _fstat(fd), _thread.get_ident, _thread.get_ident()
     head = '{"k": %s, "t": ' + _dumps(token)
     codes = _PRE.get('codes') or frozenset(_module_codes(plugin))  # the plugin's own code objects: only they may speak for it
-    callers = _PRE.get('callers', frozenset())  # besides pytest, what may call the plugin: the warm server's `main_prepared`
+    callers = _PRE.get('callers', frozenset())  # besides pytest, what may call the plugin: the warm server's `main_prepared`, `session_main`
+    handed = tuple(handed)  # the configuration and session a warm server handed the run: the only ones its harness frames may pass
     send, self_state = plugin['Channel'].send.__code__, tuple(plugin.items())
     self_values = tuple(v for _, v in self_state)
     hot = {}  # module name -> its hot state
@@ -260,8 +261,12 @@ def audit_hook(parts, fd:int, token:str, plugin:dict, tests=()) -> dict:
         if thread() != main or anywhere(f) is not None: return False
         g = f.f_back  # pytest called the plugin: its hooks (through pluggy) or its canary tests
         while g is not None and g.f_code in codes: g = g.f_back
+        below = g
         while g is not None and _PLUGGY in g.f_code.co_filename: g = g.f_back
-        return g is not None and (_PYTEST in g.f_code.co_filename or g.f_code in callers)  # or the harness, handing a prepared configuration
+        if g is not None and g.f_code in callers:  # the warm server's harness: its own configuration and session, its own way of calling
+            loc = g.f_locals
+            return loc.get('config') is handed[0] and loc.get('session') is handed[1] and (g is below) == (kind == 'start')
+        return g is not None and _PYTEST in g.f_code.co_filename
 
     def classify(event, args, top):
         if event == 'sys._getframe':
@@ -312,6 +317,10 @@ def audit_hook(parts, fd:int, token:str, plugin:dict, tests=()) -> dict:
                 if _PROC.match(path):
                     f = chain(top)
                     return ('proc', f) if f else None
+                if event == 'open' and path.endswith('.pyc') and '-pytest-' in os.path.basename(path) and \
+                   (os.path.exists(path) or (len(args) > 2 and isinstance(args[2], int) and args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+                    or (len(args) > 1 and isinstance(args[1], str) and set(args[1]) & set('wax+'))):
+                    return ('bytecode', top)  # pytest's rewritten bytecode of a test module: no run has any, unless it made it
                 if event == 'open' and os.path.basename(path) in test_names and os.path.realpath(path) in tests:
                     f = chain(top)
                     return ('peek', f) if f and not _through(top, f, 'warnings.py') else None  # a warning's source line is not a peek
@@ -1064,7 +1073,7 @@ def _read_all(fd:int) -> bytes:
         if not b: return b''.join(chunks)
         chunks.append(b)
 
-def begin(config, fd:int):
+def begin(config, fd:int, session=None):
     """Read the token and the run's spec from fd 0, open the channel on `fd`, install the audit hook and the guard: before any conftest
     or test module. Called by the hook below in a run that makes its own configuration, by the harness in a run that was handed one."""
     try: raw = _read_all(0); os.close(0)
@@ -1072,7 +1081,7 @@ def begin(config, fd:int):
     token, _, spec = raw.decode('utf-8', 'replace').partition('\n')
     spec = json.loads(spec) if spec.strip() else {}
     os.set_inheritable(fd, False)
-    caps = audit_hook(spec.get('answer', ()), fd, token.strip(), globals(), spec.get('tests', ()))  # from here on only the hook knows the token
+    caps = audit_hook(spec.get('answer', ()), fd, token.strip(), globals(), spec.get('tests', ()), (config, session))  # only the hook knows the token
     del raw, token
     channel = Channel()
     guard = SERVER_GUARD or Guard()
