@@ -299,6 +299,12 @@ def warm_up(preload:list):
     for m in [*preload, 'codebench_plugin']:
         try: __import__(m)
         except BaseException: pass
+    try:  # pytest's plugins from installed packages, imported as libraries: pytest would rewrite their asserts (anyio's: 0.2 s a server)
+        import importlib.metadata as md
+        for ep in md.entry_points(group='pytest11'):
+            try: __import__(ep.module)
+            except BaseException: pass
+    except BaseException: pass
     empty, null = tempfile.mkdtemp(), os.open(os.devnull, os.O_WRONLY)
     saved = os.dup(1), os.dup(2)
     try:
