@@ -31,11 +31,12 @@ from .harness import Sink, drain, reap, watch
 from .backend import PrerequisiteError
 
 # %% auto #0
-__all__ = ['HARNESS_MOUNT', 'WS_MOUNT', 'CORPUS_MOUNT', 'ISOLATIONS', 'NO_SANDBOX', 'SANDBOX_UID_BASE', 'SANDBOX_UIDS', 'Limits',
-           'EnvError', 'PythonEnv', 'probe_python', 'own_python', 'Isolation', 'Rlimits', 'Bwrap', 'isolation_of',
-           'bwrap_works', 'choose_isolation', 'can_drop_privileges', 'sandbox_user', 'describe_isolation',
-           'check_not_root', 'tree_digest', 'layout_of', 'Workspace', 'make_workspace', 'harness_dir', 'harness_error',
-           'bwrap_tmpfs', 'bwrap_argv', 'TestRun', 'read_stream', 'run_tests', 'WarmServer']
+__all__ = ['HARNESS_MOUNT', 'WS_MOUNT', 'CORPUS_MOUNT', 'SLOT', 'ISOLATIONS', 'NO_SANDBOX', 'SANDBOX_UID_BASE', 'SANDBOX_UIDS',
+           'Limits', 'EnvError', 'PythonEnv', 'probe_python', 'own_python', 'Isolation', 'Rlimits', 'Bwrap',
+           'isolation_of', 'bwrap_works', 'choose_isolation', 'can_drop_privileges', 'sandbox_user',
+           'describe_isolation', 'check_not_root', 'tree_digest', 'layout_of', 'Workspace', 'make_workspace',
+           'harness_dir', 'harness_error', 'bwrap_tmpfs', 'bwrap_argv', 'TestRun', 'read_stream', 'run_tests',
+           'WarmServer']
 
 # %% ../nbs/05_sandbox.ipynb #5702c877
 @dataclass
@@ -106,6 +107,7 @@ def own_python() -> PythonEnv:
 
 # %% ../nbs/05_sandbox.ipynb #762f9d4f
 HARNESS_MOUNT, WS_MOUNT, CORPUS_MOUNT = '/opt/codebench', '/ws', '/corpus'  # where a sandboxed run sees them
+SLOT = '.slot'  # every sandboxed run, cold or warm, sees its workspace at WS_MOUNT/SLOT: results that carry a path agree across runs
 
 def _reachable_by_others(path:Path) -> bool:
     "Can any user traverse every directory down to `path`?"
@@ -134,7 +136,7 @@ class Rlimits(Isolation):
 class Bwrap(Isolation):
     "A bubblewrap sandbox: only the runtime, the interpreter, the harness, the corpus and the workspace; no network."
     name, mounted, pidns = 'bwrap', True, True
-    def run_root(self, root): return f"{WS_MOUNT}/{Path(root).name}"
+    def run_root(self, root): return f"{WS_MOUNT}/{SLOT}"
     def harness(self): return HARNESS_MOUNT
     def wrap(self, argv, env, rw, corpora, cwd, tmpfs_mb:int=512): return bwrap_argv(env, rw, corpora, cwd, tmpfs_mb=tmpfs_mb) + argv
     def drops_privileges(self, env): return os.geteuid() == 0
@@ -543,12 +545,13 @@ class WarmServer:
         corpora:dict|None=None,  # framework folder name -> knowledge corpus on the host
         tmpfs_mb:int=512,  # size of the server's /tmp and /dev/shm (emptied after every run)
     ):
-        self.base, self.isolation, self.env = Path(base).resolve(), isolation, env or own_python()
+        self.base, self.isolation, self.env = Path(tempfile.mkdtemp(prefix='server-', dir=Path(base).resolve())), isolation, env or own_python()
+        os.chmod(self.base, 0o711)  # the run's uid must reach its workspace through it
         iso = isolation_of(isolation)
         self.root, self.harness = (WS_MOUNT if iso.mounted else str(self.base)), iso.harness()
         argv = iso.wrap([self.env.python, f"{self.harness}/codebench_harness.py", 'serve', *(['--pidns'] if iso.pidns else []), *preload],
                         self.env, [(self.base, WS_MOUNT)], corpora or {}, WS_MOUNT, tmpfs_mb)
-        self.slot = self.base/f".slot-{secrets.token_hex(6)}"  # where each of its runs has its workspace: the same path in every run
+        self.slot = self.base/SLOT  # where each of its runs has its workspace: the same path as in every other run
         self.errlog = tempfile.TemporaryFile()
         self.proc = _spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errlog,
                            env=_run_env(self.root, self.env), cwd=self.base, text=True, start_new_session=True)
@@ -571,11 +574,12 @@ class WarmServer:
 # %% ../nbs/05_sandbox.ipynb #883bcc0a
 @patch
 def run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None, spec:dict|None=None) -> TestRun:
-    """Like `run_tests`, in a forked child of the server; `ws.root` must lie directly under the server's base directory. For the run the
-    workspace moves to the server's own place (`slot`), the same in each of its runs, so that the server can make pytest's configuration
-    of an example once (`codebench_harness.prepare_config`); it moves back afterwards."""
+    """Like `run_tests`, in a forked child of the server; `ws.root` must lie on the file system of the server's base directory. For the
+    run the workspace moves to the server's one place (`slot`), which its runs see at the same path as every other run (`SLOT`), so that
+    the server can make pytest's configuration of an example once (`codebench_harness.prepare_config`); it moves back afterwards."""
     try: os.rename(ws.root, self.slot)
-    except OSError: return self._run(ws, test_files, log_path, limits, uid, spec)  # taken (a run before it could not move back): at its own path
+    except OSError as e:  # taken (a run before it could not move back) or elsewhere: the harness's failure, rerun cold
+        return TestRun(isolation=describe_isolation(self.isolation, self.env) + ', warm', harness_error=f"could not move the workspace into the warm server: {e}")
     try: return self._run(dataclasses.replace(ws, root=self.slot), test_files, log_path, limits, uid, spec)
     finally:
         try: os.rename(self.slot, ws.root)
@@ -584,7 +588,7 @@ def run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits|
 @patch
 def _run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits|None=None, uid:int|None=None, spec:dict|None=None) -> TestRun:
     limits = limits or Limits()
-    run_root = f"{self.root}/{ws.root.name}"
+    run_root = f"{self.root}/{SLOT}"
     req = _request(ws, run_root, test_files, limits, uid, self.env, self.harness, spec)
     guarded = _guarded_files(ws.code, test_files)
     before = _digest_files(ws.code, guarded)
