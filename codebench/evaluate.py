@@ -791,9 +791,11 @@ def harness_digest() -> str:
     from codebench import harness, pytest_plugin
     return hashlib.sha256(b''.join(Path(m.__file__).read_bytes() for m in (pytest_plugin, harness))).hexdigest()
 
-def task_digest(task:Task, env:PythonEnv|None=None) -> str:
-    "Hash of what a task's census depends on: its source file, its test files, the environment, the harness and the census rules."
-    h = hashlib.sha256(f"rules {CENSUS_RULES}\0env {env.digest if env else ''}\0harness {harness_digest()}\0".encode())
+def task_digest(task:Task, env:PythonEnv|None=None, runs:str='') -> str:
+    """Hash of what a task's census depends on: its source file, its test files, the environment, the harness, the census rules, and how
+    its runs run (`runs`, e.g. 'bwrap warm': the guard of a warm server has the preloaded modules in view from the start, a cold run's not,
+    so what the gold is allowed differs)."""
+    h = hashlib.sha256(f"rules {CENSUS_RULES}\0env {env.digest if env else ''}\0harness {harness_digest()}\0runs {runs}\0".encode())
     for rel in [task.source_path, *task.test_paths]:
         p = Path(task.example_dir)/rel
         h.update(rel.encode() + b'\0' + (p.read_bytes() if p.is_file() else b'<missing>') + b'\0')
@@ -869,7 +871,7 @@ def compute_census(
     cache = {} if fresh else {c.task_id: c for c in stored}
     out, todo = {}, defaultdict(list)
     for t in tasks:
-        dig = task_digest(t, env)
+        dig = task_digest(t, env, f"{isolation} {'warm' if (warm.warm if isinstance(warm, Workers) else warm) else 'cold'}")
         hit = cache.get(t.task_id)
         if hit and hit.digest == dig and hit.cause != 'harness-error': out[t.task_id] = hit; continue  # the harness's failures are retried
         cause, reason = _structural_census(t)

@@ -6,7 +6,7 @@ For each workload, the same completions are judged by
   2. codebench with a fresh interpreter per run (`--no-warm`);
   3. codebench with warm workers (the default),
 alternating, `--reps` times each; every repetition of 2 and 3 starts from nothing (no stored results, no warm
-server), with the census computed beforehand. Workloads: the embedded demo (15 tasks x 4 samples of `mutants:0` =
+server), with the census computed beforehand (in the same mode: a census is only reused by runs of its mode). Workloads: the embedded demo (15 tasks x 4 samples of `mutants:0` =
 60 completions) and, with KOCO_ROOT and built environments (`codebench env build`), one example per runnable
 framework. It prints wall times, speedups, whether the verdicts agree, and where the time of one warm run goes
 (workspace, the request to the worker, pytest in the child, reading the results, cleanup), against a bare pytest of
@@ -135,7 +135,10 @@ def workload(name, tasks, n, args, envs, script, isolation):
         d = runs0 / fw / ex
         write_jsonl(d / 'tasks.jsonl', ts)
         write_jsonl(d / model_slug(model) / 'completions.jsonl', [c for c in comps if c.task_id in {t.task_id for t in ts}])
-        census.update(compute_census(ts, d, isolation=isolation, env=envs.env_for(fw, ex), progress=False, warm=True))
+    shutil.copytree(runs0, work / 'runs0-cold')
+    for (fw, ex), ts in by_ex.items():  # a census per mode (its digest says how its runs ran), computed beforehand
+        census.update(compute_census(ts, runs0 / fw / ex, isolation=isolation, env=envs.env_for(fw, ex), progress=False, warm=True))
+        compute_census(ts, work / 'runs0-cold' / fw / ex, isolation=isolation, env=envs.env_for(fw, ex), progress=False, warm=False)
     close_warm_pools()
     ok = [t for t in tasks if census[t.task_id].ok]
     comps = [c for c in comps if census[c.task_id].ok]
@@ -148,7 +151,7 @@ def workload(name, tasks, n, args, envs, script, isolation):
             v, s = reference_run(script, envs.env_for(ok[0].framework, ok[0].example).python, ok, comps, work)
             times['reference'].append(s); verdicts['reference'] = v
         for mode in ('cold', 'warm'):
-            v, s = codebench_run(runs0, model, envs, mode == 'warm', args.jobs, work)
+            v, s = codebench_run(runs0 if mode == 'warm' else work / 'runs0-cold', model, envs, mode == 'warm', args.jobs, work)
             times[mode].append(s); verdicts[mode] = v
         print(f"  rep {rep + 1}: " + ', '.join(f"{k} {t[-1]:.1f} s" for k, t in times.items() if t), flush=True)
     med = {k: statistics.median(t) for k, t in times.items() if t}
