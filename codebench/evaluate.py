@@ -855,6 +855,17 @@ def import_probe(job:Job, task:Task) -> Job:
     return dataclasses.replace(job, key=job.key + ':probe', files={**job.files, where: src}, test_files=[where], spec={}, replay=[], census=[],
                                log_path=str(Path(job.log_path).with_suffix('.imports.log')))
 
+def _probe_skipped(executor, gold:dict, out:dict, workers=None):
+    "Where every test of a gold run was skipped: the census's cause from its import probe, when the probe names one."
+    probes = {j.key: (j, group) for job, group in gold.values() if any(out[t.task_id].cause == 'all-skipped' for t, _ in group)
+              for j in [import_probe(job, group[0][0])]}
+    for job, run in _run_jobs(executor, [j for j, _ in probes.values()], workers):
+        cause, detail = broken_cause([run.messages.get(t, '') for t, o in run.tests.items() if o != 'passed'])
+        if cause not in ('needs-gpu', 'dependency-missing', 'mocked-module', 'needs-network'): continue
+        for t, _ in probes[job.key][1]:
+            c = out[t.task_id]
+            c.cause, c.reason = cause, f"every test was skipped, and importing what they import says: {detail}; see {c.log_path} and {job.log_path}"
+
 # %% ../nbs/07_evaluate.ipynb #7ffa3f40
 def compute_census(
     tasks:list,  # tasks of one example
@@ -896,14 +907,7 @@ def compute_census(
         outputs[job.key] = run.stream.get('outputs', {})
         if any(out[t.task_id].ok for t, _ in gold[job.key][1]) and run.stream.get('outputs'):
             replays.append(replay_job(dataclasses.replace(job, replay=sorted({x for t, _ in gold[job.key][1] for x in out[t.task_id].tests})), run))
-    probes = {j.key: (j, group) for key, (job, group) in gold.items() if any(out[t.task_id].cause == 'all-skipped' for t, _ in group)
-              for j in [import_probe(job, group[0][0])]}
-    for job, run in _run_jobs(executor, [j for j, _ in probes.values()], workers):  # every test skipped: which of their imports fails
-        cause, detail = broken_cause([run.messages.get(t, '') for t, o in run.tests.items() if o != 'passed'])
-        if cause not in ('needs-gpu', 'dependency-missing', 'mocked-module', 'needs-network'): continue
-        for t, _ in probes[job.key][1]:
-            c = out[t.task_id]
-            c.cause, c.reason = cause, f"every test was skipped, and importing what they import says: {detail}; see {c.log_path} and {job.log_path}"
+    _probe_skipped(executor, gold, out, workers)
     for job, run in tqdm(_run_jobs(executor, replays, workers), total=len(replays), desc='gold replays', disable=not progress or not replays,
                          leave=False):  # which census tests a clean-room replay can judge: those that pass on the gold's own results
         for t, _ in gold[job.key.removesuffix(':replay')][1]:

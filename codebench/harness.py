@@ -454,6 +454,7 @@ def session_main(pytest, config, session) -> int:
         config._ensure_unconfigure()
     return session.exitstatus
 
+# %% ../nbs/04b_harness.ipynb #aab4b618
 def main_prepared(pytest, prepared:dict, channel:int) -> int:
     """What `pytest.main` does once it has its configuration: here first the plugin's `begin` on `channel`; then, where the session was
     started in the server, the plugin's recorder, the session's clock, the tests and the end (`session_main`); else pytest's session."""
