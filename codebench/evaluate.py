@@ -44,12 +44,12 @@ from .splice import Splice, splice
 
 # %% auto #0
 __all__ = ['TAMPER_AUDIT', 'REPLAY_FILE', 'MAX_POOLS', 'EXECUTORS', 'GPU_ONLY', 'CENSUS_RULES', 'PROBE_FILE', 'CAUSES', 'RERUN',
-           'Job', 'Outcome', 'canary_ids', 'gold_baseline', 'tampering', 'replay_disagrees', 'judge', 'remove_tree',
-           'results_digest', 'replay_job', 'run_job', 'def_span', 'answer_lines', 'module_classes', 'run_spec',
-           'decontaminated_corpus', 'task_corpus', 'gold_copies', 'preload_modules', 'WarmPool', 'warm_pool',
-           'close_warm_pools', 'Workers', 'workers_for', 'LocalExecutor', 'make_executor', 'NodeWorker', 'RayExecutor',
-           'broken_cause', 'Census', 'harness_digest', 'task_digest', 'import_probe', 'compute_census', 'census_frame',
-           'census_summary', 'read_answer', 'evaluate_completions', 'evaluate']
+           'Job', 'Outcome', 'canary_ids', 'gold_baseline', 'tampering', 'replay_disagrees', 'replay_unverified',
+           'judge', 'remove_tree', 'results_digest', 'replay_job', 'run_job', 'def_span', 'answer_lines',
+           'module_classes', 'run_spec', 'decontaminated_corpus', 'task_corpus', 'gold_copies', 'preload_modules',
+           'WarmPool', 'warm_pool', 'close_warm_pools', 'Workers', 'workers_for', 'LocalExecutor', 'make_executor',
+           'NodeWorker', 'RayExecutor', 'broken_cause', 'Census', 'harness_digest', 'task_digest', 'import_probe',
+           'compute_census', 'census_frame', 'census_summary', 'read_answer', 'evaluate_completions', 'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
 @dataclass
@@ -178,6 +178,14 @@ def replay_disagrees(run:TestRun, replay:list) -> list:
     if r is None or not replay or r.harness_error or not r.report_ok: return []
     return [t for t in replay if run.tests.get(t) == 'passed' and r.tests.get(t) != 'passed' and 'ReplayMissing' not in r.messages.get(t, '')]
 
+def replay_unverified(run:TestRun, replay:list) -> list:
+    """The tests of `replay` that the run passed and its clean-room replay could not judge: a result the answer's function gave there
+    was not recorded as data (not data the replay rebuilds, past the run's budget of results, or returned in another thread). The gold's
+    own results of these tests were recorded and replayed (that is what makes them `replay` tests), so a pass there cannot be checked."""
+    r = run.replay
+    if r is None or not replay or r.harness_error or not r.report_ok: return []
+    return [t for t in replay if run.tests.get(t) == 'passed' and r.tests.get(t) != 'passed' and 'ReplayMissing' in r.messages.get(t, '')]
+
 def judge(
     run:TestRun,
     census:list,  # test ids that must pass
@@ -205,6 +213,12 @@ def judge(
         if lost: return Outcome('tampered', run.tests, 0.0, detail=f"its results never reached the harness ({lost[0]})", **base)
         if bad: return Outcome('tampered', run.tests, 0.0, detail=f"its tests pass only beside its own code: replayed without it, on the results "
                                                                     f"it returned, {len(bad)} fail ({', '.join(t.rsplit('::', 1)[-1] for t in bad[:3])})", **base)
+        if unv := replay_unverified(run, replay):
+            miss = [m for t in unv for m in re.findall(r'ReplayMissing: (.*)', run.replay.messages.get(t, ''))[:1]]
+            return Outcome('fail', {**tests, **{t: 'unverified' for t in unv}}, (passed - len(unv)) / len(census),
+                           detail=f"{len(unv)} of its passes cannot be checked: replayed without its code, the tests lack results it did not "
+                                  f"record as data ({miss[0] if miss else unv[0].rsplit('::', 1)[-1]}); the gold's results there were data",
+                           messages={t: run.replay.messages.get(t, '')[-3000:] for t in unv}, **base)
         return Outcome('pass', tests, 1.0, **base)
     bad = [f"{t.rsplit('::', 1)[-1]}: {o}" for t, o in tests.items() if o != 'passed']
     why = {t: run.messages.get(t, '')[-3000:] for t, o in tests.items() if o != 'passed'}

@@ -192,6 +192,9 @@ def audit_hook(parts, fd:int, token:str, plugin:dict, tests=(), handed:tuple=(No
     callers = _PRE.get('callers', frozenset())  # besides pytest, what may call the plugin: the warm server's `main_prepared`, `session_main`
     handed = tuple(handed)  # the configuration and session a warm server handed the run: the only ones its harness frames may pass
     send, self_state = plugin['Channel'].send.__code__, tuple(plugin.items())
+    T = plugin['Target']  # what records a result: `_send`, from `_after` or `_failed`, from the instrumented function's own `call`
+    sends, afters = T._send.__code__, frozenset((T._after.__code__, T._failed.__code__))
+    calls = frozenset(c for c in T._instrument.__code__.co_consts if isinstance(c, types.CodeType) and c.co_name == 'call')
     self_values = tuple(v for _, v in self_state)
     hot = {}  # module name -> its hot state
     slow = [False]  # set for good once the answer runs code of its own making
@@ -257,7 +260,8 @@ def audit_hook(parts, fd:int, token:str, plugin:dict, tests=(), handed:tuple=(No
         "Was this record raised by the plugin's own `Channel.send`, called by the plugin's own code, from the main thread, while no code of the answer runs?"
         f = getframe(3)  # the frame that called sys.audit (above: this function, on_record, the hook)
         if f.f_code is not send or f.f_back is None or f.f_back.f_code not in codes: return False
-        if kind in ('returns', 'target', 'output'): return True  # what a target saw: sent while the answer may still run
+        if kind in ('returns', 'output'): return recorded(f.f_back, kind)
+        if kind == 'target': return True  # what a target saw: sent while the answer may still run
         if thread() != main or anywhere(f) is not None: return False
         g = f.f_back  # pytest called the plugin: its hooks (through pluggy) or its canary tests
         while g is not None and g.f_code in codes: g = g.f_back
@@ -267,6 +271,18 @@ def audit_hook(parts, fd:int, token:str, plugin:dict, tests=(), handed:tuple=(No
             loc = g.f_locals
             return loc.get('config') is handed[0] and loc.get('session') is handed[1] and (g is below) == (kind == 'start')
         return g is not None and _PYTEST in g.f_code.co_filename
+
+    def recorded(g, kind) -> bool:
+        """Was a result sent as the plugin records one: `_send` (outputs), from `_after` or `_failed`, from the `call` of a function under
+        test, called by its trampoline (an async `call` runs in an event loop instead)? Else it was sent for the answer, to forge a
+        result or to withhold one from the clean-room replay."""
+        if kind == 'output':
+            if g.f_code is not sends: return False
+            g = g.f_back
+        if g is None or g.f_code not in afters: return False
+        g = g.f_back
+        if g is None or g.f_code not in calls: return False
+        return bool(g.f_code.co_flags & inspect.CO_COROUTINE) or (g.f_back is not None and g.f_back.f_code in answer.exempt)
 
     def classify(event, args, top):
         if event == 'sys._getframe':

@@ -1,6 +1,6 @@
 """Red team, round three (an attacker's review of the warm server's prepared session, which issue 18 added): hostile answers to demo
-tasks, evaluated warm and cold beside another model's correct answers. Two attacks still get through, warm and cold: they are older
-holes, kept here as strict xfails so that a fix shows (see KNOWN)."""
+tasks, evaluated warm and cold beside another model's correct answers. Two attacks got through, warm and cold, until results withheld
+from the clean-room replay stopped counting (see CLOSED)."""
 import os, sys
 sys.path.insert(0, os.path.dirname(__file__))
 import pytest
@@ -78,17 +78,19 @@ def verdicts(ppo):
     return {warm: evaluate(ppo, 'discounted_returns', texts, 'rt', warm) for warm in (True, False)}
 
 
-KNOWN = {  # what still gets through, and why
+CLOSED = {  # what got through, and what stops it now
     'pytest_main_forge': "the audit hook trusts any record whose caller below the plugin and pluggy is pytest's code; from a finalizer (no "
-                         "frame of the answer) pytest's `_main` calls a fake config's hook, a chain of C calls to the recorder",
-    'noreplay': "results sent without data (Target.spent set to its budget through the config's stash) raise ReplayMissing in the "
-                "clean-room replay, which then judges nothing",
+                         "frame of the answer) pytest's `_main` calls a fake config's hook, a chain of C calls to the recorder. The forged "
+                         "outcomes still reach the harness; what stops it is the replay: results sent by the answer itself are not the "
+                         "plugin's (the audit hook checks that a result comes from the function's own call), and a replay test without "
+                         "recorded results cannot pass",
+    'noreplay': "results sent without data (Target.spent set to its budget through the config's stash) raised ReplayMissing in the "
+                "clean-room replay, which then judged nothing; now a replay test whose results were not recorded as data cannot pass",
 }
 
 
 @pytest.mark.parametrize('warm', MODES)
-@pytest.mark.parametrize('name', ['honest_wrong', 'session_main_forge',
-                                  pytest.param('pytest_main_forge', marks=pytest.mark.xfail(strict=True, reason=KNOWN['pytest_main_forge']))])
+@pytest.mark.parametrize('name', ['honest_wrong', 'session_main_forge', 'pytest_main_forge'])
 def test_not_pass(verdicts, name, warm):
     v, why = verdicts[warm][name]
     assert v != 'pass', f'{name} scored pass ({why})'
@@ -248,7 +250,6 @@ def noreplay_verdicts(ppo):
     return {warm: evaluate(ppo, 'discounted_returns', texts, 'noreplay', warm) for warm in (True, False)}
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN['noreplay'])
 @pytest.mark.parametrize('warm', MODES)
 def test_noreplay_not_pass(noreplay_verdicts, warm):
     passed = [n for n, (v, _) in noreplay_verdicts[warm].items() if v == 'pass']
