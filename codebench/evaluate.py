@@ -434,6 +434,12 @@ def gold_copies(
     return out
 
 # %% ../nbs/07_evaluate.ipynb #45e46582
+def _names_corpus(code:Path) -> bool:
+    """Does the project name its framework's knowledge corpus anywhere (a source, test or configuration file)? Only then can a run import
+    the corpus's modules (it sits beside the examples, on no path a run has): a warm server must not preload installed ones in their place."""
+    return any('knowledge_corpus' in p.read_text(encoding='utf-8', errors='replace') for p in code.rglob('*')
+               if p.suffix in ('.py', '.ini', '.cfg', '.toml', '.pth') and p.is_file())
+
 def _corpus_names(corpus:Path, depth:int=4) -> set:
     "Importable names inside a knowledge corpus: packages (folders with `__init__.py`) and modules, a few levels down."
     out = set()
@@ -483,7 +489,7 @@ def _preload(files:tuple) -> tuple:
     for code in codes:
         for p in code.rglob('*.py'): names |= _imports(p, False)
     own = {p.stem for code in codes for p in code.rglob('*') if p.suffix == '.py' or p.is_dir()}
-    for corpus in {c for code in codes if (c := layout_of(code)[1])}: own |= _corpus_names(corpus)
+    for corpus in {c for code in codes if (c := layout_of(code)[1]) and _names_corpus(code)}: own |= _corpus_names(corpus)
     own.add('codebench')
     return tuple(sorted(n for n in names if n.split('.')[0] not in own))
 
@@ -895,8 +901,11 @@ def compute_census(
     stored = read_jsonl(run_dir/'census.jsonl', Census)
     cache = {} if fresh else {c.task_id: c for c in stored}
     out, todo = {}, defaultdict(list)
+    runs = f"{isolation} cold"
+    if (warm.warm if isinstance(warm, Workers) else warm):  # a warm server's guard has its preloaded modules in view: which ones is part of it
+        runs = f"{isolation} warm {' '.join(getattr(warm, 'preload', None) or preload_modules(tasks))}"
     for t in tasks:
-        dig = task_digest(t, env, f"{isolation} {'warm' if (warm.warm if isinstance(warm, Workers) else warm) else 'cold'}")
+        dig = task_digest(t, env, runs)
         hit = cache.get(t.task_id)
         if hit and hit.digest == dig and hit.cause != 'harness-error': out[t.task_id] = hit; continue  # the harness's failures are retried
         cause, reason = _structural_census(t)

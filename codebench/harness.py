@@ -420,7 +420,8 @@ def conftest_is_inert(path:str) -> bool:
 
 
 # %% ../nbs/04b_harness.ipynb #975e296b
-SESSION_PLUGINS = ('_pytest.', 'codebench_plugin', 'anyio.pytest_plugin', 'xdist.plugin', 'xdist.looponfail')  # whose start hooks may run in the server
+SESSION_PLUGINS = ('_pytest.', 'codebench_plugin', 'anyio.pytest_plugin', 'xdist.plugin', 'xdist.looponfail', 'pytest_asyncio.plugin',
+                   'langsmith.pytest_plugin')  # whose start hooks may run in the server: they declare markers and options, check ini values
 _START_HOOKS = ('pytest_cmdline_main', 'pytest_configure', 'pytest_sessionstart')
 
 def session_ready(config, args:list) -> bool:
