@@ -398,8 +398,12 @@ def decontaminated_corpus(
 
 def task_corpus(task:Task) -> str:
     "The decontaminated corpus a run of `task` sees ('' when its framework has none)."
-    rel, corpus = layout_of(task.code_dir)
-    return str(decontaminated_corpus(framework_path(task.example_dir)) or '') if corpus else ''
+    return _example_corpus(str(task.example_dir))
+
+@lru_cache(256)
+def _example_corpus(example_dir:str) -> str:
+    rel, corpus = layout_of(code_path(example_dir))
+    return str(decontaminated_corpus(framework_path(example_dir)) or '') if corpus else ''
 
 # %% ../nbs/07_evaluate.ipynb #8811e7ad
 _COPIES, _COPIES_LOCK = {}, threading.Lock()

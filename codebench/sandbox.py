@@ -207,6 +207,7 @@ def tree_digest(root) -> str:
             h.update(str(p.relative_to(root)).encode() + b'\0' + p.read_bytes() + b'\0')
     return h.hexdigest()
 
+@lru_cache(256)
 def layout_of(code_dir) -> tuple:
     "`(code_rel, corpus)`: the code's place relative to its framework folder, and the framework's knowledge corpus (or None)."
     p = Path(code_dir).resolve()
@@ -426,8 +427,9 @@ def read_stream(text:str, token:str) -> dict:
     phases = set()
     for line in text.splitlines():
         if not line.strip() or line == '{"k": "flooded"}': continue
-        try: r = _clean(json.loads(line))
+        try: r = json.loads(line)
         except ValueError: out['anomalies'].append(f"a line that is not a record: {line[:80]!r}"); continue
+        if '\\ud' in line or '\\uD' in line: r = _clean(r)  # a lone surrogate can only come as an escape: the text itself was decoded
         if not isinstance(r, dict) or r.get('t') != token: out['anomalies'].append(f"a record without the run's token: {line[:80]!r}"); continue
         k = r.get('k')
         if k in _ONCE:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import re
 import symtable
@@ -329,11 +330,15 @@ def source_context(
     task:Task,
     source:str,  # the task's source file
 ) -> Context:
-    "The names the task's source file defines, and the methods of its class."
+    "The names the task's source file defines, and the methods of its class (read once per source: every answer to a task asks)."
+    return _source_context(task.class_name, source)
+
+@functools.lru_cache(64)
+def _source_context(class_name:str, source:str) -> Context:
     tree = ast.parse(source)
-    cls = task.class_name.rsplit('.', 1)[-1] if task.class_name else None
+    cls = class_name.rsplit('.', 1)[-1] if class_name else None
     meths = {n.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and c.name == cls for n in c.body if isinstance(n, _FUNC)}
-    return Context(module_names(tree), meths)
+    return Context(frozenset(module_names(tree)), frozenset(meths))
 
 # %% ../nbs/03_splice.ipynb #1d0e9f8a
 def task_decorators(
