@@ -9,6 +9,7 @@ __all__ = ['LIMITS', 'CHANNEL_BYTES', 'CONFIG_FILES', 'SESSION_PLUGINS', 'setup'
            'prepare_config', 'enter_prepared', 'session_main', 'main_prepared', 'clean_ipc', 'serve']
 
 # %% ../nbs/04b_harness.ipynb #893ee06d
+import functools
 import json
 import os
 import resource
@@ -386,10 +387,16 @@ def conftest_is_inert(path:str) -> bool:
     (never one of its own functions or classes, nothing that imports, runs or reads code), it names no `pytest_plugins`, and its hooks are
     ones pytest calls only once the session runs. Then it cannot bring the project's code (the answer's) into the server. Its fixtures and
     late hooks run in each run, as they would."""
-    import ast, builtins
     try:
-        with open(path, 'rb') as f: tree = ast.parse(f.read(1 << 20))
-    except (OSError, SyntaxError, ValueError): return False
+        with open(path, 'rb') as f: return _inert_source(f.read(1 << 20))
+    except OSError: return False
+
+@functools.lru_cache(64)
+def _inert_source(source:bytes) -> bool:
+    "`conftest_is_inert` of a conftest's text (read once per text: a server asks at every request)."
+    import ast, builtins
+    try: tree = ast.parse(source)
+    except (SyntaxError, ValueError): return False
     own = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | \
           {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}  # names it makes
     nodes, bound = _run_at_import(tree), {}  # bound: name -> the module an import binds it to
