@@ -362,12 +362,15 @@ _LATE_HOOKS = ('pytest_collection', 'pytest_generate_tests', 'pytest_runtest', '
 _CALLABLE = frozenset({'os', 'sys', 'pathlib', 'pytest', 'warnings', 'logging', 're', 'functools', 'typing', 'collections', 'dataclasses', 'enum',
                        'string', 'random', 'math', 'json', 'tempfile', 'itertools', 'contextlib', 'textwrap', 'time', 'datetime', 'types', 'operator',
                        'copy', 'abc', 'unittest', 'shutil', 'fnmatch', 'glob'})  # standard modules whose functions import nothing
-_UNSAFE_CALLS = frozenset({'__import__', 'exec', 'eval', 'compile', 'open', 'input', 'breakpoint', 'getattr', 'setattr', 'delattr', 'globals',
-                           'vars', 'locals', 'exit', 'quit', 'system', 'popen', 'fork', 'forkpty', 'kill', 'killpg', 'import_module',
-                           'run_path', 'run_module', 'spawnl', 'spawnv', 'posix_spawn', 'execv', 'execve', 'execl', 'execvp'})
+_UNSAFE = frozenset({'__import__', 'exec', 'eval', 'compile', 'open', 'input', 'breakpoint', 'getattr', 'setattr', 'delattr', 'globals', 'vars',
+                     'locals', 'exit', 'quit', 'help', 'system', 'popen', 'fork', 'forkpty', 'kill', 'killpg', 'import_module', 'run_path',
+                     'run_module', 'spawnl', 'spawnle', 'spawnlp', 'spawnlpe', 'spawnv', 'spawnve', 'spawnvp', 'spawnvpe', 'posix_spawn',
+                     'posix_spawnp', 'execl', 'execle', 'execlp', 'execlpe', 'execv', 'execve', 'execvp', 'execvpe', 'importorskip', 'patch',
+                     'dictConfig', 'fileConfig', '_setoption', 'get_type_hints', 'loadTestsFromName', 'loadTestsFromNames', 'loadTestsFromModule',
+                     'discover', 'find_spec', 'import_path', 'load_module', 'exec_module'})  # what imports, runs or reads code, by name
 
 def _run_at_import(tree) -> list:
-    "The nodes of a module that run when it is imported (not the bodies of its functions and lambdas; a decorator as the call it is)."
+    "The nodes of a module that run when it is imported (not the bodies of its functions; a decorator as the call it is; lambdas' too)."
     import ast
     call = lambda d: d if isinstance(d, ast.Call) else ast.Call(func=d, args=[], keywords=[])
     out, todo = [], list(reversed(tree.body))
@@ -376,17 +379,20 @@ def _run_at_import(tree) -> list:
         out.append(node)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             todo += reversed([*map(call, node.decorator_list), *node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)])
-        elif isinstance(node, ast.Lambda): todo += reversed(node.args.defaults)
+        elif isinstance(node, ast.Lambda): todo += reversed([*node.args.defaults, node.body])  # a call may run it now
         elif isinstance(node, ast.ClassDef): todo += reversed([*map(call, node.decorator_list), *node.bases, *node.keywords, *node.body])
         else: todo += reversed(list(ast.iter_child_nodes(node)))
     return out
 
 def conftest_is_inert(path:str) -> bool:
     """May a warm server import this `conftest.py` once, for all the runs of its example? Only if importing it runs nothing but the
-    standard library and pytest: its imports are of those alone (none relative), what it calls while it is imported is theirs or a builtin
-    (never one of its own functions or classes, nothing that imports, runs or reads code), it names no `pytest_plugins`, and its hooks are
-    ones pytest calls only once the session runs. Then it cannot bring the project's code (the answer's) into the server. Its fixtures and
-    late hooks run in each run, as they would."""
+    standard library and pytest: its imports are of those alone (none relative), what it calls while it is imported is theirs or a builtin,
+    it names nothing that imports, runs or reads code (`_UNSAFE`) and none of its own functions or classes while it is imported, it names
+    no `pytest_plugins`, its hooks are ones pytest calls only once the session runs, and its directory is no package (pytest would import
+    the packages' `__init__.py` first). Then it cannot bring the project's code (the answer's) into the server — and should the check be
+    wrong, `prepare_config` refuses the project's modules while it runs (`_NoProjectImports`). Its fixtures and late hooks run in each
+    run, as they would."""
+    if os.path.exists(os.path.join(os.path.dirname(path), '__init__.py')): return False
     try:
         with open(path, 'rb') as f: return _inert_source(f.read(1 << 20))
     except OSError: return False
@@ -397,8 +403,8 @@ def _inert_source(source:bytes) -> bool:
     import ast, builtins
     try: tree = ast.parse(source)
     except (SyntaxError, ValueError): return False
-    own = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | \
-          {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}  # names it makes
+    made = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}  # its functions, classes
+    own = made | {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}  # and every name it binds
     nodes, bound = _run_at_import(tree), {}  # bound: name -> the module an import binds it to
     for node in nodes:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -411,15 +417,15 @@ def _inert_source(source:bytes) -> bool:
             if node.name.startswith('pytest_') and node.col_offset == 0 and not node.name.startswith(_LATE_HOOKS): return False
         elif isinstance(node, ast.ClassDef):  # its bases' hooks on subclasses, its metaclass: code of its own would run
             if node.keywords or any(isinstance(b, ast.Name) and b.id in own for b in node.bases): return False
-        elif isinstance(node, ast.Name) and node.id == 'pytest_plugins': return False
+        elif isinstance(node, ast.Name) and (node.id == 'pytest_plugins' or node.id in _UNSAFE): return False
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in made: return False  # its own code, handed on
+        elif isinstance(node, ast.Attribute) and node.attr in _UNSAFE: return False
     for node in nodes:
         if not isinstance(node, ast.Call): continue
         f = node.func
-        while isinstance(f, ast.Attribute):
-            if f.attr in _UNSAFE_CALLS: return False
-            f = f.value
+        while isinstance(f, ast.Attribute): f = f.value
         if isinstance(f, ast.Call): continue  # a call on what a call returned: that call is judged itself
-        if not isinstance(f, ast.Name) or f.id in _UNSAFE_CALLS: return False
+        if not isinstance(f, ast.Name): return False
         if f.id in bound:
             if bound[f.id] not in _CALLABLE: return False
         elif f.id in own or not hasattr(builtins, f.id): return False  # one of its own functions or classes, or a name it made
@@ -453,6 +459,41 @@ def start_session(config) -> object:
     config.hook.pytest_sessionstart(session=session)
     return session
 
+# %% ../nbs/04b_harness.ipynb #572bc6e3
+class _NoProjectImports:
+    """While a server prepares pytest's configuration: no module under the run's directory is imported (the project's code, the answer's),
+    but the conftests judged inert. First on `sys.meta_path`, also once pytest put its assertion rewriter there (`front`, a plugin)."""
+    def __init__(self, root:str, allowed): self.root, self.allowed = os.path.realpath(root) + os.sep, frozenset(map(os.path.realpath, allowed))
+
+    def mine(self, path) -> bool: return bool(path) and os.path.realpath(path).startswith(self.root)
+
+    def find_spec(self, name, path=None, target=None):
+        from importlib.machinery import PathFinder
+        spec = PathFinder.find_spec(name, path)
+        if spec is not None and any(map(self.mine, [spec.origin, *(spec.submodule_search_locations or ())])) and \
+           os.path.realpath(spec.origin or '') not in self.allowed:
+            raise ImportError(f"{name} is the project's: a server imports none of it while it prepares pytest")
+        return None
+
+    def front(self):
+        "A pytest plugin that puts the guard first again just before the conftests are imported."
+        import pytest
+        guard = self
+        class Front:
+            @pytest.hookimpl(tryfirst=True)
+            def pytest_load_initial_conftests(self):
+                if guard in sys.meta_path: sys.meta_path.remove(guard)
+                sys.meta_path.insert(0, guard)
+        return Front()
+
+    def leaked(self) -> list:
+        "Modules of the project that got in all the same (the server is then no longer clean)."
+        return [n for n, m in list(sys.modules.items()) if self.mine(getattr(m, '__file__', None)) and
+                os.path.realpath(m.__file__) not in self.allowed]
+
+_TAINTED = []  # a server that imported the project's code while it prepared: it answers its request with an error and ends
+
+
 # %% ../nbs/04b_harness.ipynb #d567a8f7
 def _open_fds() -> set:
     "This process's open descriptors (not the one that lists them)."
@@ -468,7 +509,8 @@ def prepare_config(req:dict) -> dict|None:
     capturing descriptors, or anything that fails. An inert conftest's import may move the directory and set the environment: both are
     part of what the runs get."""
     tests, args = req.get('tests') or (), [a for a in req['args'] if not a.startswith('--codebench-channel=')]
-    if not tests or not all(map(conftest_is_inert, conftests_of(req['cwd'], tests))) or \
+    conftests = conftests_of(req['cwd'], tests)
+    if not tests or not all(map(conftest_is_inert, conftests)) or \
        not all(os.path.isfile(os.path.join(req['cwd'], t)) for t in tests): return None
     if not {'--capture=tee-sys', '--capture=sys', '--capture=no', '-s'} & set(args): return None  # capturing descriptors: files of the server's
     import warnings
@@ -476,23 +518,28 @@ def prepare_config(req:dict) -> dict|None:
     saved = (os.getcwd(), dict(os.environ), list(sys.path), list(sys.meta_path), list(sys.argv), (sys.stdin, sys.stdout, sys.stderr),
              list(warnings.filters))
     null, err, fds = os.open(os.devnull, os.O_RDWR), os.memfd_create('codebench-stderr'), (os.dup(0), os.dup(1), os.dup(2))
-    config = None
+    config, guard = None, _NoProjectImports(req['cwd'], conftests)
     try:
         for fd, to in ((0, null), (1, null), (2, err)): os.dup2(to, fd)  # nothing reaches the replies, nothing eats the requests
         os.chdir(req['cwd']); os.environ.clear(); os.environ.update(req['env'])
         sys.path[0] = os.getcwd()
         if req['harness'] not in sys.path: sys.path.append(req['harness'])
         sys.argv = ['pytest']
-        before = _open_fds()
-        config = _prepareconfig(args)
+        before, front = _open_fds(), guard.front()
+        sys.meta_path.insert(0, guard)
+        config = _prepareconfig(args, [front])
+        config.pluginmanager.unregister(front)
         if _open_fds() - before: config = None; return None  # descriptors a run would not inherit
         session = start_session(config) if session_ready(config, args) else None
+        if guard in sys.meta_path: sys.meta_path.remove(guard)
+        if guard.leaked(): _TAINTED.append(guard.leaked()); config = None; return None
         opened = sorted(_open_fds() - before)
         stat = lambda fd: (os.fstat(fd).st_dev, os.fstat(fd).st_ino)
         return dict(config=config, session=session, path=list(sys.path), meta_path=list(sys.meta_path), filters=list(warnings.filters),
                     cwd=os.getcwd(), environ=dict(os.environ),
                     stdio=(sys.stdin, sys.stdout, sys.stderr), fds=opened, stderr_fds=[fd for fd in opened if stat(fd) == stat(err)])
     except BaseException:
+        if guard.leaked(): _TAINTED.append(guard.leaked())
         if config is not None and config._configured:
             try: config._ensure_unconfigure()
             except BaseException: pass
@@ -618,6 +665,11 @@ def serve(preload:list, pidns:bool=False):
             if key not in configs:
                 if len(configs) >= 8: configs.pop(next(iter(configs)))
                 configs[key] = prepare_config(req)
+                if _TAINTED:  # the project's code ran here: this server serves no run any more
+                    out.write(json.dumps({'token': req['token'], 'returncode': 70, 'timed_out': False, 'killed': '', 'duration': 0.0, 'channel': '',
+                                          'status': f"Ethe warm server imported the project's code while it prepared pytest: {_TAINTED[0][:3]}"}) + '\n')
+                    out.flush()
+                    return
                 if configs[key]:
                     try: sys.modules['codebench_plugin'].prepare()  # what the plugin works out once now covers the modules it imported
                     except BaseException: pass
