@@ -208,6 +208,12 @@ def judge(
     passed = sum(o == 'passed' for o in tests.values())
     ratio = passed / len(census) if census else 0.0
     if census and passed == len(census):
+        if (r := run.replay) is not None and replay and r.harness_error:
+            return Outcome('error', run.tests, 0.0, detail=f"harness: its clean-room replay: {_first_line(r.harness_error)}", **base)
+        if r is not None and replay and (r.timed_out or r.killed or not r.report_ok):  # what it recorded is what the replay ran on
+            why = 'timed out' if r.timed_out else f'went over the {r.killed} limit' if r.killed else f'left no report (exit code {r.returncode})'
+            return Outcome('fail', {**tests, **{t: 'unverified' for t in replay if t in tests}}, 0.0,
+                           detail=f"its passes cannot be checked: its clean-room replay, on the results it recorded, {why}", **base)
         bad = replay_disagrees(run, replay)
         lost = [m for t in bad for m in re.findall(r'ReplayLost: (.*)', run.replay.messages.get(t, ''))[:1]]
         if lost: return Outcome('tampered', run.tests, 0.0, detail=f"its results never reached the harness ({lost[0]})", **base)
@@ -304,7 +310,10 @@ def run_job(
        all(run.tests.get(t) == 'passed' for t in job.census) and not tampering(run, job.baseline, job.spec.get('canary', ''), job.spec):
         if _same_as_gold(job, run):  # the tests judged exactly these results in the census's replay, and passed
             with open(job.log_path, 'a', encoding='utf-8') as f: f.write("\n[codebench] its results are the gold's, call for call: the census's clean-room replay of them passed\n")
-        else: run.replay = _run_once(replay_job(job, run), env, link, warm)  # it passed: judged again where none of its code runs
+        else:  # it passed: judged again where none of its code runs; a warm replay with no report, once more cold
+            run.replay = _run_once(replay_job(job, run), env, link, warm)
+            r = run.replay
+            if warm and (r.harness_error or r.timed_out or not r.report_ok): run.replay = _run_once(replay_job(job, run), env, link, None)
     return job, run
 
 # %% ../nbs/07_evaluate.ipynb #131b34d9

@@ -584,7 +584,7 @@ _NUMERIC = ('numpy', 'torch')
 def replay_safe(module:str, name:str) -> bool:
     "May a pickled result name `module.name`: a data type, or what rebuilds one (never a function that runs code)?"
     if (module, name) in _SAFE: return True
-    np, torch = _real('numpy'), _real('torch')
+    np, torch = sys.modules.get('numpy'), sys.modules.get('torch')
     if module in ('numpy', 'numpy.dtypes') and np is not None:  # numpy's scalar types and dtype classes
         obj = getattr(np if module == 'numpy' else getattr(np, 'dtypes', None), name, None)
         return isinstance(obj, type) and (issubclass(obj, np.generic) or issubclass(obj, np.dtype))
@@ -597,7 +597,30 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(__import__('io').BytesIO(data)); self.allow = allow
     def find_class(self, module, name):
         if not self.allow(module, name): raise pickle.UnpicklingError(f"{module}.{name} is not data")
+        if (module, name) == ('torch.storage', '_load_from_bytes'): return _storage_from_bytes
         return super().find_class(module, name)
+
+def _storage_from_bytes(b:bytes):
+    "What `torch.storage._load_from_bytes` rebuilds, through torch's loader of data only (torch's own loads any pickle, code and all)."
+    return sys.modules['torch'].load(__import__('io').BytesIO(b), weights_only=True)
+
+def _is_named(t) -> bool:
+    "Is `t` the class its module and name say (not a class of the answer's that claims them)?"
+    obj = sys.modules.get(getattr(t, '__module__', None) or '')
+    for part in str(getattr(t, '__qualname__', '')).split('.'): obj = getattr(obj, part, None)
+    return obj is t
+
+class _Pickler(pickle.Pickler):
+    """Pickles only instances of classes a result may hold, as those classes pickle themselves: an instance of a class of the answer's
+    (an ndarray subclass with a `__reduce__` of its own, say) would record whatever it chose, not what the tests saw."""
+    def __init__(self, f, allow): super().__init__(f, 4); self.allow = allow
+    def reducer_override(self, obj):
+        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)) or _is_named(obj):
+            return NotImplemented  # a class or function, pickled by its name: `load_result` judges the name
+        t = type(obj)
+        if not (_is_named(t) and (self.allow(t.__module__, t.__qualname__) or t.__module__.split('.')[0] == 'torch')):
+            raise pickle.PicklingError(f"{type_name(t)} is not data")
+        return NotImplemented
 
 def load_result(data:bytes, allow=replay_safe):
     "A recorded result, rebuilt from data alone (`pickle.UnpicklingError` for anything that names code)."
@@ -607,7 +630,9 @@ def load_result(data:bytes, allow=replay_safe):
 def dump_result(r, allow=replay_safe) -> bytes|None:
     "`r` pickled, if it is data that `load_result` rebuilds (else None: a call that cannot be replayed)."
     try:
-        data = pickle.dumps(r, 4)
+        f = __import__('io').BytesIO()
+        _Pickler(f, allow).dump(r)
+        data = f.getvalue()
         load_result(data, allow)  # every name it holds is one the replay accepts
         return data
     except Exception: return None
