@@ -23,7 +23,7 @@ import traceback
 import warnings
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -49,7 +49,8 @@ __all__ = ['TAMPER_AUDIT', 'REPLAY_FILE', 'MAX_POOLS', 'EXECUTORS', 'GPU_ONLY', 
            'module_classes', 'run_spec', 'decontaminated_corpus', 'task_corpus', 'gold_copies', 'preload_modules',
            'WarmPool', 'warm_pool', 'close_warm_pools', 'Workers', 'workers_for', 'LocalExecutor', 'make_executor',
            'NodeWorker', 'RayExecutor', 'broken_cause', 'Census', 'harness_digest', 'task_digest', 'import_probe',
-           'compute_census', 'census_frame', 'census_summary', 'read_answer', 'evaluate_completions', 'evaluate']
+           'compute_census', 'census_frame', 'census_summary', 'read_answer', 'Plan', 'plan_completions', 'run_plans',
+           'evaluate_completions', 'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
 @dataclass
@@ -1021,25 +1022,35 @@ def _pending(results_path:Path, census:dict, rerun:str) -> list:
     return keep
 
 # %% ../nbs/07_evaluate.ipynb #19afbd98
-def evaluate_completions(
-    tasks:list,  # tasks of one example
-    completions:list,  # `Completion`s to evaluate
-    results_path,  # results.jsonl to append to (and resume from)
-    census:dict,  # `{task_id: Census}` from `compute_census`
-    executor=None, limits:Limits|None=None, isolation:str='bwrap',
-    log_dir=None,  # where per-run logs go (default: `logs/` beside results.jsonl)
-    progress:bool=True,
-    warm=True,  # warm workers: True (a pool for these tasks), or the `Workers` or `WarmPool` to use; False: a fresh interpreter per run
-    env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
-    rerun:str='error',  # what to judge again: 'error', 'fail' or 'all'
-) -> list:
-    "Evaluate completions against their tasks' census; results are appended as they finish, and a rerun resumes."
+@dataclass
+class Plan:
+    "One example's pending work: the runs to do, the completions each judges, and where their results go."
+    results_path: Path
+    census: dict  # `{task_id: Census}`
+    jobs: list  # one `Job` per distinct spliced source
+    groups: dict  # job key -> the completions its run judges
+    want: set  # every (task_id, sample) asked for, old and new
+
+    def record(self, job:Job, run:TestRun) -> int:
+        "Judge a finished run and append a result for each completion it stands for; how many."
+        o = judge(run, job.census, job.baseline, job.spec.get('canary', ''), job.spec, job.replay)
+        batch = [_result(c, job.key, o, job.log_path, self.census[c.task_id].digest) for c in self.groups[job.key]]
+        append_jsonl(self.results_path, batch)
+        return len(batch)
+
+    def results(self) -> list: return [r for r in read_samples(self.results_path, Result) if (r.task_id, r.sample) in self.want]
+
+def plan_completions(
+    tasks:list, completions:list, results_path, census:dict, limits:Limits|None=None, isolation:str='bwrap', log_dir=None,
+    env:PythonEnv|None=None, rerun:str='error',
+    first_run=None,  # called once, when the first completion that needs a run is found (the workers warm up while the rest is spliced)
+) -> Plan:
+    "Splice the completions, store the results that need no run (resumed, broken, the benchmark's own file, seen before), plan the rest."
     results_path, env = Path(results_path), env or own_python()
     log_dir = Path(log_dir or results_path.parent/'logs')
     by_task = {t.task_id: t for t in tasks}
     old = _pending(results_path, census, rerun)
     done = {(r.task_id, r.sample) for r in old}
-    executor, workers = executor or LocalExecutor(), workers_for(warm, tasks, isolation, env)  # nothing starts unless there is a run
     known = {r.key: r for r in old if r.key and r.verdict in REUSABLE_VERDICTS}
     new, groups, sources = [], defaultdict(list), {}
     for c in completions:
@@ -1059,7 +1070,7 @@ def evaluate_completions(
             r = known[key]
             new.append(replace(r, task_id=c.task_id, model=c.model, sample=c.sample, duration=0.0, key=key))  # the same verdict, taken no time
             continue
-        if not sources: _warm_up(executor, workers)  # the first run to do: the workers warm up while the rest is spliced
+        if not sources and first_run: first_run()
         groups[key].append(c); sources[key] = (task, s.source)
     if new: append_jsonl(results_path, new)
     copies = gold_copies(tasks) if sources else {}
@@ -1069,16 +1080,37 @@ def evaluate_completions(
                 replay_digest=census[task.task_id].replay_digest,
                 spec=run_spec([task], {task.source_path: answer_lines(_original(task), src, task.target if task.kind != 'block' else None)}, census[task.task_id].baseline))
             for key, (task, src) in sources.items()]
-    bar = tqdm(total=sum(len(v) for v in groups.values()), desc='evaluate', unit='completion', disable=not progress or not jobs, leave=False)
+    return Plan(results_path, census, jobs, dict(groups), {(c.task_id, c.sample) for c in completions})
+
+def run_plans(plans:list, executor=None, workers=None, progress:bool=True):
+    """Run the jobs of several plans as one stream (the examples of one environment: no example waits for the last run of the one
+    before it), recording each result in its plan's file as it finishes."""
+    executor, owner = executor or LocalExecutor(), {j.key: p for p in plans for j in p.jobs}
+    jobs = [j for p in plans for j in p.jobs]
+    bar = tqdm(total=sum(len(v) for p in plans for v in p.groups.values()), desc='evaluate', unit='completion', disable=not progress or not jobs, leave=False)
     try:
-        for job, run in _run_jobs(executor, jobs, workers):
-            o = judge(run, job.census, job.baseline, job.spec.get('canary', ''), job.spec, job.replay)
-            batch = [_result(c, job.key, o, job.log_path, census[c.task_id].digest) for c in groups[job.key]]
-            append_jsonl(results_path, batch)
-            bar.update(len(batch))
+        for job, run in _run_jobs(executor, jobs, workers): bar.update(owner[job.key].record(job, run))
     finally: bar.close()
-    want = {(c.task_id, c.sample) for c in completions}
-    return [r for r in read_samples(results_path, Result) if (r.task_id, r.sample) in want]
+
+def evaluate_completions(
+    tasks:list,  # tasks of one example
+    completions:list,  # `Completion`s to evaluate
+    results_path,  # results.jsonl to append to (and resume from)
+    census:dict,  # `{task_id: Census}` from `compute_census`
+    executor=None, limits:Limits|None=None, isolation:str='bwrap',
+    log_dir=None,  # where per-run logs go (default: `logs/` beside results.jsonl)
+    progress:bool=True,
+    warm=True,  # warm workers: True (a pool for these tasks), or the `Workers` or `WarmPool` to use; False: a fresh interpreter per run
+    env:PythonEnv|None=None,  # the tests' interpreter (default: codebench's own)
+    rerun:str='error',  # what to judge again: 'error', 'fail' or 'all'
+) -> list:
+    "Evaluate completions against their tasks' census; results are appended as they finish, and a rerun resumes."
+    env = env or own_python()
+    executor, workers = executor or LocalExecutor(), workers_for(warm, tasks, isolation, env)  # nothing starts unless there is a run
+    plan = plan_completions(tasks, completions, results_path, census, limits, isolation, log_dir, env, rerun, lambda: _warm_up(executor, workers))
+    run_plans([plan], executor, workers, progress)
+    return plan.results()
+
 
 # %% ../nbs/07_evaluate.ipynb #c993190f
 def _probe_envs(envs, examples:list) -> dict:
@@ -1119,14 +1151,19 @@ def evaluate(
     shared = defaultdict(list)  # interpreter -> every task it serves here
     for d in tasks: shared[env[d].python] += tasks[d]
     for e in {e.python: e for e in env.values()}.values(): check_not_root(isolation, e)
-    for fw, ex, d in examples:
-        comp_path = model_run_dir(runs, fw, ex, model)/'completions.jsonl'
-        with run_lock(comp_path.parent, wait):
-            workers = Workers(shared[env[d].python], isolation, env[d], warm, envs)  # one pool per environment; started only for a run
+    plans, workers = {}, {}
+    with ExitStack() as locks:  # every example's lock, taken in one order (as every process takes them), held until its results are in
+        for fw, ex, d in examples:
+            comp_path = model_run_dir(runs, fw, ex, model)/'completions.jsonl'
+            locks.enter_context(run_lock(comp_path.parent, wait))
+            w = workers.setdefault(env[d].python, Workers(shared[env[d].python], isolation, env[d], warm, envs))  # one pool per environment; started only for a run
             census = compute_census(tasks[d], d, executor=executor, limits=limits, isolation=isolation, progress=progress, env=env[d],
-                                    fresh=fresh_census, warm=workers)
-            results = evaluate_completions(tasks[d], read_samples(comp_path, Completion, keep='first'), comp_path.parent/'results.jsonl', census,
-                                           executor, limits, isolation, progress=progress, warm=workers, env=env[d], rerun=rerun)
-            out[d] = write_metrics(comp_path.parent, tasks[d], results, census, include_weak)
+                                    fresh=fresh_census, warm=w)
+            plans[d] = plan_completions(tasks[d], read_samples(comp_path, Completion, keep='first'), comp_path.parent/'results.jsonl', census,
+                                        limits, isolation, env=env[d], rerun=rerun, first_run=partial(_warm_up, executor, w))
+        for python, w in workers.items():  # the runs of all examples of one environment, as one stream
+            run_plans([plans[d] for _, _, d in examples if env[d].python == python], executor, w, progress)
+        for _, _, d in examples:
+            out[d] = write_metrics(plans[d].results_path.parent, tasks[d], plans[d].results(), plans[d].census, include_weak)
     if not out: raise FileNotFoundError(f"no completions of model {model!r} under {runs}; run `codebench generate` first")
     return out
