@@ -29,7 +29,7 @@ from codebench.core import Completion
 from codebench.evaluate import LocalExecutor, evaluate_completions
 from codebench.sandbox import Limits, bwrap_works, choose_isolation
 
-from attacks import LIMITS, MODES, SIG, WRONG, at_import, block, body, correct, evaluate, example
+from attacks import CANARY_VALUES, LIMITS, MODES, PROXY, SIG, WRONG, at_import, block, body, correct, evaluate, example
 
 pytestmark = pytest.mark.skipif(not bwrap_works(), reason='the red-team suite needs bubblewrap (CI installs it)')
 
@@ -49,17 +49,6 @@ CONFIG = """
     P = sys.modules['codebench_plugin']
 """
 
-CANARY_VALUES = """
-    def _canary(*xs):
-        "Values only a codebench canary compares: fresh doubles in [7919.5, 8919.5) (`_fresh_array`), never a test's own."
-        import numpy
-        for x in xs:
-            try: a = numpy.asarray(x, dtype=numpy.float64)
-            except Exception: continue
-            if a.size and bool(((a >= 7919.5) & (a < 8919.5)).all()): return True
-        return False
-"""
-
 PASSED = "types.SimpleNamespace(nodeid=it.nodeid, when='call', outcome='passed', skipped=False)"  # what Recorder.pytest_runtest_logreport reads
 
 GETS_THROUGH = {
@@ -68,17 +57,7 @@ GETS_THROUGH = {
         'numpy._core.numeric (a module: the guard and the hot check compare callables only) replaced in numpy._core by a proxy whose '
         'isclose agrees; assert_allclose itself (its identity, code and defaults) is untouched and reaches isclose as np._core.numeric.isclose; '
         'the canaries are told by their values, fresh doubles in [7919.5, 8919.5), and get the real isclose',
-        at_import(CANARY_VALUES, """
-            import numpy, numpy._core as core, types
-            real = core.numeric
-            def isclose(a, b, *args, **kw):
-                if _canary(a, b): return real.isclose(a, b, *args, **kw)
-                return numpy.ones(numpy.broadcast(numpy.asarray(a), numpy.asarray(b)).shape, dtype=bool)
-            proxy = types.ModuleType(real.__name__)
-            proxy.__dict__.update(vars(real))
-            proxy.isclose = isclose
-            core.numeric = proxy
-        """)),
+        at_import(CANARY_VALUES, PROXY)),
     'nonhot_swap_stack': (
         'numpy._core.numeric.less_equal (what isclose calls; not in the hot set) rebound at import; it sees the impossible canary through '
         'traceback.extract_stack (a stack walk no audit event attributes to the answer: sys._getframe is called by traceback.py, which is '

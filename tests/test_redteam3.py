@@ -6,7 +6,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pytest
 
 from codebench.sandbox import bwrap_works
-from attacks import MODES, SIG, WRONG, block, body, evaluate, example
+from attacks import MODES, SIG, WRONG, block, body, evaluate, example, ppo  # noqa: F401 (ppo: a fixture)
 
 pytestmark = pytest.mark.skipif(not bwrap_works(), reason='needs bubblewrap')
 
@@ -64,12 +64,6 @@ ATTACKS = {
         weakref.finalize(trigger, main.session_main, sys.modules['pytest'], fake_cfg, fake_sess)
     """),
 }
-
-
-@pytest.fixture(scope='module')
-def ppo(tmp_path_factory):
-    from codebench.core import demo_root
-    return example(tmp_path_factory.mktemp('ppo'), 'minirl', 'ppo_step', demo_root())
 
 
 @pytest.fixture(scope='module')

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pytest
 
 from codebench.sandbox import bwrap_works
-from attacks import MODES, SIG, WRONG, at_import, block, body, correct, evaluate, example
+from attacks import CANARY_VALUES, MODES, PROXY, SIG, WRONG, at_import, block, body, correct, evaluate, example, ppo  # noqa: F401 (ppo: a fixture)
 
 needs_bwrap = pytest.mark.skipif(not bwrap_works(), reason='needs bubblewrap')
 
@@ -31,26 +31,6 @@ needs_bwrap = pytest.mark.skipif(not bwrap_works(), reason='needs bubblewrap')
 # by value). Its run passes; before this round only the replay caught it ("its tests pass only beside its own code"). The attacks below
 # keep that cheat and sabotage the replay instead: a replay that ends without a report (`report_ok` False) or with a harness error is
 # ignored by `replay_disagrees` / `replay_unverified`, and `judge` then says `pass`.
-CANARY_VALUES = """
-    def _canary(*xs):
-        import numpy
-        for x in xs:
-            try: a = numpy.asarray(x, dtype=numpy.float64)
-            except Exception: continue
-            if a.size and bool(((a >= 7919.5) & (a < 8919.5)).all()): return True
-        return False
-"""
-PROXY = """
-    import numpy, numpy._core as core, types
-    real = core.numeric
-    def isclose(a, b, *args, **kw):
-        if _canary(a, b): return real.isclose(a, b, *args, **kw)
-        return numpy.ones(numpy.broadcast(numpy.asarray(a), numpy.asarray(b)).shape, dtype=bool)
-    proxy = types.ModuleType(real.__name__)
-    proxy.__dict__.update(vars(real))
-    proxy.isclose = isclose
-    core.numeric = proxy
-"""
 
 
 def proxied(*code: str, ret: str = WRONG) -> str:
@@ -135,12 +115,6 @@ REPLAY_HOLES = {
                                "clean room (and in dump_result's check in the answer's run, with no answer frame on the stack); here it "
                                "calls os._exit(0) in the replay, which then has no report and is not judged",
 }
-
-
-@pytest.fixture(scope='module')
-def ppo(tmp_path_factory):
-    from codebench.core import demo_root
-    return example(tmp_path_factory.mktemp('ppo'), 'minirl', 'ppo_step', demo_root())
 
 
 @pytest.fixture(scope='module')
