@@ -292,6 +292,18 @@ def replay_job(job:Job, run:TestRun) -> Job:
                                log_path=str(Path(job.log_path).with_suffix('.replay.log')))
 
 # %% ../nbs/07_evaluate.ipynb #7d0eb465
+def _run_warm_then_cold(job:Job, env:PythonEnv, link:bool, warm, evidence:bool=False) -> TestRun:
+    """One run, warm if `warm`; a warm run that errs, times out or leaves no report is run again cold, and its log says so (with
+    `evidence`: not when the warm run showed tampering, which is the answer's doing and its verdict)."""
+    run = _run_once(job, env, link, warm)
+    if not warm or not (run.harness_error or run.timed_out or not run.report_ok): return run
+    if evidence and not run.harness_error and tampering(run, job.baseline, job.spec.get('canary', ''), job.spec): return run
+    first = run.harness_error or ('a timeout' if run.timed_out else f"no report (exit code {run.returncode})")
+    run = _run_once(job, env, link, None)
+    with open(job.log_path, 'a', encoding='utf-8') as f: f.write(f"\n[codebench] the warm run failed ({_first_line(first)}); this is its cold rerun\n")
+    run.isolation += ' (cold rerun after a failed warm run)'
+    return run
+
 def run_job(
     job:Job,
     link:bool=True,  # hard-link unchanged files when the run drops privileges (else copy)
@@ -300,21 +312,13 @@ def run_job(
     "`(job, TestRun)`: run one job in a fresh workspace; a warm run that errs, times out or leaves no report is rerun cold before it counts."
     try: env = probe_python(job.python or sys.executable)
     except Exception as e: return job, TestRun(harness_error=f"{type(e).__name__}: {e}")
-    run = _run_once(job, env, link, warm)
-    evidence = not run.harness_error and tampering(run, job.baseline, job.spec.get('canary', ''), job.spec)
-    if warm and not evidence and (run.harness_error or run.timed_out or not run.report_ok):
-        first = run.harness_error or ('a timeout' if run.timed_out else f"no report (exit code {run.returncode})")
-        run = _run_once(job, env, link, None)
-        with open(job.log_path, 'a', encoding='utf-8') as f: f.write(f"\n[codebench] the warm run failed ({_first_line(first)}); this is its cold rerun\n")
-        run.isolation += ' (cold rerun after a failed warm run)'
+    run = _run_warm_then_cold(job, env, link, warm, evidence=True)
     if job.replay and run.report_ok and not (run.harness_error or run.timed_out or run.killed) and \
        all(run.tests.get(t) == 'passed' for t in job.census) and not tampering(run, job.baseline, job.spec.get('canary', ''), job.spec):
         if _same_as_gold(job, run):  # the tests judged exactly these results in the census's replay, and passed
             with open(job.log_path, 'a', encoding='utf-8') as f: f.write("\n[codebench] its results are the gold's, call for call: the census's clean-room replay of them passed\n")
         else:  # it passed: judged again where none of its code runs; a warm replay with no report, once more cold
-            run.replay = _run_once(replay_job(job, run), env, link, warm)
-            r = run.replay
-            if warm and (r.harness_error or r.timed_out or not r.report_ok): run.replay = _run_once(replay_job(job, run), env, link, None)
+            run.replay = _run_warm_then_cold(replay_job(job, run), env, link, warm)
     return job, run
 
 # %% ../nbs/07_evaluate.ipynb #131b34d9

@@ -532,14 +532,14 @@ def prepare_config(req:dict) -> dict|None:
         if _open_fds() - before: config = None; return None  # descriptors a run would not inherit
         session = start_session(config) if session_ready(config, args) else None
         if guard in sys.meta_path: sys.meta_path.remove(guard)
-        if guard.leaked(): _TAINTED.append(guard.leaked()); config = None; return None
+        if leaked := guard.leaked(): _TAINTED.append(leaked); config = None; return None
         opened = sorted(_open_fds() - before)
         stat = lambda fd: (os.fstat(fd).st_dev, os.fstat(fd).st_ino)
         return dict(config=config, session=session, path=list(sys.path), meta_path=list(sys.meta_path), filters=list(warnings.filters),
                     cwd=os.getcwd(), environ=dict(os.environ),
                     stdio=(sys.stdin, sys.stdout, sys.stderr), fds=opened, stderr_fds=[fd for fd in opened if stat(fd) == stat(err)])
     except BaseException:
-        if guard.leaked(): _TAINTED.append(guard.leaked())
+        if leaked := guard.leaked(): _TAINTED.append(leaked)
         if config is not None and config._configured:
             try: config._ensure_unconfigure()
             except BaseException: pass
