@@ -487,9 +487,14 @@ class _NoProjectImports:
         return Front()
 
     def leaked(self) -> list:
-        "Modules of the project that got in all the same (the server is then no longer clean)."
-        return [n for n, m in list(sys.modules.items()) if self.mine(getattr(m, '__file__', None)) and
-                os.path.realpath(m.__file__) not in self.allowed]
+        """Modules of the project that got in all the same (the server is then no longer clean). A module's `__file__` counts only as
+        an absolute path: an import gives one, and torch's `torch.ops` and `torch.classes` say `_ops.py` and `_classes.py`, which are
+        no file of the project's wherever the run's directory is."""
+        def file(m):
+            try: f = getattr(m, '__file__', None)
+            except Exception: return None
+            return f if isinstance(f, str) and os.path.isabs(f) else None
+        return [n for n, m in list(sys.modules.items()) if (f := file(m)) and self.mine(f) and os.path.realpath(f) not in self.allowed]
 
 _TAINTED = []  # a server that imported the project's code while it prepared: it answers its request with an error and ends
 
