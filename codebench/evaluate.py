@@ -47,10 +47,10 @@ __all__ = ['TAMPER_AUDIT', 'REPLAY_FILE', 'MAX_POOLS', 'EXECUTORS', 'GPU_ONLY', 
            'Job', 'Outcome', 'canary_ids', 'gold_baseline', 'tampering', 'replay_disagrees', 'replay_unverified',
            'judge', 'remove_tree', 'results_digest', 'replay_job', 'run_job', 'def_span', 'answer_lines',
            'module_classes', 'run_spec', 'decontaminated_corpus', 'task_corpus', 'gold_copies', 'preload_modules',
-           'WarmPool', 'warm_pool', 'close_warm_pools', 'Workers', 'workers_for', 'LocalExecutor', 'make_executor',
-           'NodeWorker', 'RayExecutor', 'broken_cause', 'Census', 'harness_digest', 'task_digest', 'import_probe',
-           'compute_census', 'census_frame', 'census_summary', 'read_answer', 'Plan', 'plan_completions', 'run_plans',
-           'evaluate_completions', 'evaluate']
+           'project_names', 'WarmPool', 'warm_pool', 'close_warm_pools', 'Workers', 'workers_for', 'LocalExecutor',
+           'make_executor', 'NodeWorker', 'RayExecutor', 'broken_cause', 'Census', 'harness_digest', 'task_digest',
+           'import_probe', 'compute_census', 'census_frame', 'census_summary', 'read_answer', 'Plan',
+           'plan_completions', 'run_plans', 'evaluate_completions', 'evaluate']
 
 # %% ../nbs/07_evaluate.ipynb #c8489dc4
 @dataclass
@@ -511,11 +511,27 @@ def _preload(files:tuple) -> tuple:
     own.add('codebench')
     return tuple(sorted(n for n in names if n.split('.')[0] not in own))
 
+def project_names(tasks:list) -> tuple:
+    """Names the tasks' projects could import as modules of their own: every module and package (a folder with `__init__.py`) in them,
+    wherever it lies (a test may put any folder on `sys.path`), and the corpus's where the project names it. A warm server checks in
+    each run whether a preload brought in an installed module of one of these names that the run would have taken from the project."""
+    return _project_names(tuple(sorted({t.example_dir for t in tasks})))
+
+@lru_cache(64)
+def _project_names(exdirs:tuple) -> tuple:
+    out, codes = set(), {code_path(d) for d in exdirs}
+    for code in codes:
+        for p in code.rglob('*'):
+            if (p.suffix == '.py' and p.is_file()) or (p.is_dir() and (p/'__init__.py').is_file()): out.add(p.stem)
+    for corpus in {c for code in codes if (c := layout_of(code)[1]) and _names_corpus(code)}: out |= _corpus_names(corpus)
+    return tuple(sorted(n for n in out if n.isidentifier()))
+
+
 # %% ../nbs/07_evaluate.ipynb #1617b533
 class WarmPool:
     "Warm servers of one interpreter: one per run in flight, started on first use, reused while alive."
-    def __init__(self, isolation:str, preload:tuple=(), env:PythonEnv|None=None, corpora:dict|None=None):
-        self.isolation, self.preload, self.env, self.corpora = isolation, preload, env or own_python(), corpora or {}
+    def __init__(self, isolation:str, preload:tuple=(), env:PythonEnv|None=None, corpora:dict|None=None, own:tuple=()):
+        self.isolation, self.preload, self.env, self.corpora, self.own = isolation, preload, env or own_python(), corpora or {}, own
         self.base = Path(tempfile.mkdtemp(prefix='codebench-warm-'))
         os.chmod(self.base, 0o711)
         self._idle, self._all, self._lock, self.closed = [], [], threading.Lock(), False
@@ -527,7 +543,7 @@ class WarmPool:
             while self._idle and not self._idle[-1].alive(): self._idle.pop().close()
             s = self._idle.pop() if self._idle else None
         if s is None:
-            s = WarmServer(self.base, self.isolation, self.preload, self.env, self.corpora)
+            s = WarmServer(self.base, self.isolation, self.preload, self.env, self.corpora, own=self.own)
             with self._lock: self._all.append(s)
         try: yield s
         finally:
@@ -538,7 +554,7 @@ class WarmPool:
         "Start servers until `n` are idle (they warm up while the caller prepares the work)."
         with self._lock:
             while len([s for s in self._idle if s.alive()]) < n and not self.closed:
-                s = WarmServer(self.base, self.isolation, self.preload, self.env, self.corpora)
+                s = WarmServer(self.base, self.isolation, self.preload, self.env, self.corpora, own=self.own)
                 self._all.append(s); self._idle.append(s)
 
     def close(self):
@@ -554,10 +570,10 @@ def warm_pool(tasks:list, isolation:str, env:PythonEnv) -> WarmPool:
     for t in tasks:
         corpus = task_corpus(t)
         if corpus: corpora[layout_of(t.code_dir)[0].split('/')[0]] = corpus
-    key = (isolation, env.python, env.digest, preload_modules(tasks), tuple(sorted(corpora.items())))
+    key = (isolation, env.python, env.digest, preload_modules(tasks), tuple(sorted(corpora.items())), project_names(tasks))
     with _POOLS_LOCK:
         pool = _POOLS.pop(key, None)
-        if pool is None or pool.closed: pool = WarmPool(isolation, key[3], env, corpora)
+        if pool is None or pool.closed: pool = WarmPool(isolation, key[3], env, corpora, key[5])
         _POOLS[key] = pool  # most recently used last
         old = [k for k in _POOLS if k != key][:max(0, len(_POOLS) - MAX_POOLS)]
         evicted = [_POOLS.pop(k) for k in old]

@@ -294,10 +294,17 @@ def _cache_distributions():
     md.distributions = lambda **kw: iter(dists) if not kw else uncached(**kw)
 
 # %% ../nbs/04b_harness.ipynb #1557d85a
-def warm_up(preload:list):
-    "Import `preload` and the plugin, run pytest once on an empty directory (its plugins imported once), cache metadata, take the guard, freeze the heap."
+def warm_up(
+    preload:list,  # modules to import once
+    own:tuple=(),  # names of the project's own modules and packages
+) -> dict:
+    """Import pytest, the plugin and pytest's plugins from installed packages (what every run imports first), then `preload`; run pytest
+    once on an empty directory, cache metadata, take the guard, freeze the heap. Returns the installed top-level modules that the
+    preloads brought in under a name the project also has, with their files: the plugin's `SHADOWABLE` (each run checks at its end that
+    a fresh interpreter would not have taken the project's in their place: byteperf's tests import the project's `megatron`, which
+    `modelopt` imports from the environment first)."""
     import gc, shutil, tempfile
-    for m in [*preload, 'codebench_plugin']:
+    for m in ('pytest', 'codebench_plugin'):
         try: __import__(m)
         except BaseException: pass
     try:  # pytest's plugins from installed packages, imported as libraries: pytest would rewrite their asserts (anyio's: 0.2 s a server)
@@ -306,6 +313,17 @@ def warm_up(preload:list):
             try: __import__(ep.module)
             except BaseException: pass
     except BaseException: pass
+    top = lambda: {n.partition('.')[0] for n in list(sys.modules)}
+    before = top()
+    for m in preload:
+        try: __import__(m)
+        except BaseException: pass
+    plugin, shadowable = sys.modules.get('codebench_plugin'), {}
+    for n in sorted((top() - before) & set(own)):
+        try:
+            spec = getattr(sys.modules.get(n), '__spec__', None)
+            if getattr(spec, 'origin', None) not in ('built-in', 'frozen'): shadowable[n] = plugin._origin(spec)  # found before any path
+        except BaseException: pass
     empty, null = tempfile.mkdtemp(), os.open(os.devnull, os.O_WRONLY)
     saved = os.dup(1), os.dup(2)
     try:
@@ -323,8 +341,10 @@ def warm_up(preload:list):
         plugin = sys.modules['codebench_plugin']
         plugin.SERVER_GUARD = plugin.Guard(finder=False)  # what the verdicts rest on, recorded once for every run of this server
         plugin.prepare()
+        plugin.SHADOWABLE = shadowable
     except BaseException: pass
     gc.collect(); gc.freeze()  # children never scan (nor copy) what the server holds
+    return shadowable
 
 # %% ../nbs/04b_harness.ipynb #c677dcc7
 def conftests_of(cwd:str, tests:list, names:tuple=('conftest.py',)) -> list:
@@ -654,9 +674,9 @@ def clean_ipc(uid=None):
             if uid is None or int(f.get('uid', -1)) == uid: remove(int(f['shmid' if table == 'shm' else 'semid' if table == 'sem' else 'msqid']))
 
 # %% ../nbs/04b_harness.ipynb #53acaa02
-def serve(preload:list, pidns:bool=False):
-    "Warm worker: warm up once, then fork one child per request read from stdin; every process of a run dies with it."
-    warm_up(preload)
+def serve(preload:list, pidns:bool=False, own:tuple=()):
+    "Warm worker: warm up once (`warm_up`), then fork one child per request read from stdin; every process of a run dies with it."
+    warm_up(preload, own)
     if not pidns: subreaper()
     baseline = (_status(str(os.getpid())) or {}).get('rss', 0)  # what every run's process shares with the server at first
     keep = frozenset(os.path.join(d, e) for d in ('/tmp', '/dev/shm') if os.path.isdir(d) for e in os.listdir(d))  # the sandbox's, not a run's
@@ -718,5 +738,8 @@ def serve(preload:list, pidns:bool=False):
 # %% ../nbs/04b_harness.ipynb #c429c871
 #| eval: false
 if __name__ == '__main__':
-    if sys.argv[1] == 'serve': serve([a for a in sys.argv[2:] if a != '--pidns'], '--pidns' in sys.argv[2:])
+    if sys.argv[1] == 'serve':  # serve [--pidns] PRELOAD... [--own NAME...]
+        args = sys.argv[2:]
+        cut = args.index('--own') if '--own' in args else len(args)
+        serve([a for a in args[:cut] if a != '--pidns'], '--pidns' in args[:cut], tuple(args[cut + 1:]))
     else: sys.exit(run(json.loads(sys.argv[2]), int(sys.argv[3])))

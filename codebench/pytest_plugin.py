@@ -24,11 +24,12 @@ import types
 import pytest
 
 # %% auto #0
-__all__ = ['RECORD', 'TAMPER_EVENTS', 'LOGGED_EVENTS', 'MAX_CALLS', 'MAX_CALL_BYTES', 'OUTPUT_BYTES', 'SERVER_GUARD', 'Channel',
-           'Answer', 'trampoline', 'audit_hook', 'is_watched', 'Guard', 'type_name', 'returned_types', 'Fresh',
-           'type_info', 'equals_anything', 'replay_safe', 'load_result', 'dump_result', 'ReplayMissing', 'ReplayLost',
-           'Target', 'Targets', 'compare_styles', 'impossible_checks', 'describe', 'hook_registry', 'process_hooks',
-           'Recorder', 'prepare', 'pytest_addoption', 'begin', 'pytest_load_initial_conftests', 'pytest_configure']
+__all__ = ['RECORD', 'TAMPER_EVENTS', 'LOGGED_EVENTS', 'MAX_CALLS', 'MAX_CALL_BYTES', 'OUTPUT_BYTES', 'SERVER_GUARD',
+           'SHADOWABLE', 'Channel', 'Answer', 'trampoline', 'audit_hook', 'is_watched', 'Guard', 'type_name',
+           'returned_types', 'Fresh', 'type_info', 'equals_anything', 'replay_safe', 'load_result', 'dump_result',
+           'ReplayMissing', 'ReplayLost', 'Target', 'Targets', 'compare_styles', 'impossible_checks', 'describe',
+           'hook_registry', 'process_hooks', 'Recorder', 'prepare', 'pytest_addoption', 'shadowed', 'begin',
+           'pytest_load_initial_conftests', 'pytest_configure']
 
 # %% ../nbs/04_pytest_plugin.ipynb #5b3deff4
 _dumps, _write, _fstat, _audit = json.dumps, os.write, os.fstat, sys.audit  # bound before any project code can rebind them
@@ -1088,7 +1089,7 @@ class Recorder:
                 calls.append(dict(qualname=t.qualname, recorded=len(t.calls), copyable=t.record))
         self.channel.send('end', exitstatus=int(exitstatus), rebound=self.guard.changed() + ([] if finder_ok else ['the import watcher']),
                           registry=hook_registry(self.config, self.roots), changed_globals=self._globals_changed(), changed_items=self._items_changed(),
-                          calls=calls)  # the hook adds the interpreter-wide hooks left on the answer's code
+                          calls=calls, shadowed=shadowed())  # the hook adds the interpreter-wide hooks left on the answer's code
 
 # %% ../nbs/04_pytest_plugin.ipynb #64346164
 _PRE = {}  # what a warm server works out once for all its runs (`prepare`): the plugin's code objects, the library modules' globals
@@ -1106,6 +1107,24 @@ def pytest_addoption(parser):
 
 _STATE = pytest.StashKey[tuple]()
 SERVER_GUARD = None  # a warm server's guard, taken once before it forks runs
+SHADOWABLE = {}  # a warm server's: installed modules its preloads imported whose names the project's own modules also have -> their files
+
+def _origin(spec) -> str|None:
+    "The file a module spec loads (None for a namespace package, a built-in or a frozen module: nothing on a path can take their place)."
+    o = getattr(spec, 'origin', None)
+    return os.path.realpath(o) if isinstance(o, str) and os.path.isabs(o) else None
+
+def shadowed() -> list:
+    """Of a warm server's `SHADOWABLE` modules, those that a fresh interpreter would take from elsewhere on the run's `sys.path` as the
+    tests left it (a test that put the project's `Megatron-LM` first, and imports its `megatron`): the run used the preloaded module in
+    the project's place, so its outcomes are not a fresh interpreter's (the warm run is done again cold)."""
+    from importlib.machinery import PathFinder
+    out = []
+    for name, origin in SHADOWABLE.items():
+        try: now = _origin(PathFinder.find_spec(name, list(sys.path)))
+        except Exception: continue
+        if now is not None and now != origin: out.append(name)
+    return out
 
 def _read_all(fd:int) -> bytes:
     chunks = []

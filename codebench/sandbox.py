@@ -465,6 +465,9 @@ def _collect(run:TestRun, ws:Workspace, guarded:list, before:dict, stream:str, t
     run.tests, run.messages, run.stream = s.pop('tests'), s.pop('messages'), s
     run.report_ok = end is not None
     if end is not None: run.exitstatus, run.tampered = end.get('exitstatus'), list(end.get('rebound', []))
+    if end is not None and end.get('shadowed') and not run.harness_error:  # a warm run only: a fresh interpreter would have imported the project's
+        run.harness_error = (f"the warm server had preloaded installed {', '.join(map(str, end['shadowed']))}, which this run's sys.path "
+                             "would take from the project in a fresh interpreter")
     if run.harness_error:
         with open(log_path, 'a', encoding='utf-8') as f: f.write(f"\n[codebench] harness error: {run.harness_error}\n")
     run.log_tail = _tail(log_path) if Path(log_path).exists() else ''
@@ -546,12 +549,14 @@ class WarmServer:
         env:PythonEnv|None=None,  # the tests' interpreter
         corpora:dict|None=None,  # framework folder name -> knowledge corpus on the host
         tmpfs_mb:int=512,  # size of the server's /tmp and /dev/shm (emptied after every run)
+        own:tuple=(),  # names of the project's own modules: a preload that imports an installed one of them is checked in every run
     ):
         self.base, self.isolation, self.env = Path(tempfile.mkdtemp(prefix='server-', dir=Path(base).resolve())), isolation, env or own_python()
         os.chmod(self.base, 0o711)  # the run's uid must reach its workspace through it
         iso = isolation_of(isolation)
         self.root, self.harness = (WS_MOUNT if iso.mounted else str(self.base)), iso.harness()
-        argv = iso.wrap([self.env.python, f"{self.harness}/codebench_harness.py", 'serve', *(['--pidns'] if iso.pidns else []), *preload],
+        argv = iso.wrap([self.env.python, f"{self.harness}/codebench_harness.py", 'serve', *(['--pidns'] if iso.pidns else []), *preload,
+                         *(['--own', *own] if own else [])],
                         self.env, [(self.base, WS_MOUNT)], corpora or {}, WS_MOUNT, tmpfs_mb)
         self.slot = self.base/SLOT  # where each of its runs has its workspace: the same path as in every other run
         self.errlog = tempfile.TemporaryFile()
