@@ -60,8 +60,9 @@ def reference_run(script, python, tasks, comps, work):
         write_jsonl(d / 'bench_output.jsonl', recs)  # the reference writes its metrics to <name minus _result.jsonl>_result.metrics.json
         env = {k: os.environ[k] for k in ('PATH', 'LANG', 'HOME') if k in os.environ}
         env.update(HF_HUB_OFFLINE='1', PYTHONDONTWRITEBYTECODE='1', OMP_NUM_THREADS='1')
-        subprocess.run([python, str(script), '--source_dir', str(code), '--input_file', str(d / 'bench_output.jsonl'), '--output_file',
-                        str(d / 'bench_result.jsonl')], cwd=script.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        with open(d / 'reference.log', 'w') as log:  # what it says of each completion (kept with bench_koco --keep)
+            subprocess.run([python, str(script), '--source_dir', str(code), '--input_file', str(d / 'bench_output.jsonl'), '--output_file',
+                            str(d / 'bench_result.jsonl')], cwd=script.parent, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
         names = {t.name: t.task_id for t in ts}
         for r in read_jsonl(d / 'bench_result.jsonl'):
             got.update({(names[r['function_name']], i): bool(v) for i, v in enumerate(r['results'])})

@@ -77,6 +77,7 @@ def main():
     ap.add_argument('--reps', type=int, default=1, help='repetitions of each evaluator, alternating')
     ap.add_argument('--framework', action='append', help='only these frameworks')
     ap.add_argument('--example', action='append', help='only these examples')
+    ap.add_argument('--keep', action='store_true', help="keep the work folder (the reference's output and codebench's runs) and print where it is")
     ap.add_argument('--env', action='append', metavar='SPEC', help="the tests' interpreters, as `codebench evaluate --env` takes them (default: auto)")
     args = ap.parse_args()
     koco = os.environ.get('KOCO_ROOT')
@@ -123,11 +124,17 @@ def main():
         mine = {k: r.verdict == 'pass' for k, r in got['codebench'].items()}
         diff = sorted(k for k, v in got['reference'].items() if mine.get(k) != v)
         print(f"  median: reference {med['reference']:.0f} s, codebench {med['codebench']:.0f} s: {med['reference'] / med['codebench']:.1f}x; "
-              f"pass/fail the same for {len(got['reference']) - len(diff)}/{len(got['reference'])}"
-              + (f" (different: {diff[:20]}{' ...' if len(diff) > 20 else ''})" if diff else ''))
+              f"pass/fail the same for {len(got['reference']) - len(diff)}/{len(got['reference'])}", flush=True)
+        kind = lambda s: 'gold' if s == 0 else 'stub' if s == 1 else f'mutant {s - 2}'
+        for k in diff:  # every disagreement, with codebench's side of it (the reference says only pass or fail; its output is kept with --keep)
+            r = got['codebench'].get(k)
+            why = '' if r is None else '; '.join(f"{t.split('::')[-1]}: {o}" for t, o in sorted(r.tests.items()) if o != 'passed')[:160]
+            print(f"    {k[0]} ({kind(k[1])}): reference {'pass' if got['reference'][k] else 'fail'}, "
+                  f"codebench {r.verdict if r else 'no result'}{f' ({why})' if why else ''}")
     finally:
         close_warm_pools()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep: print(f"bench_koco: kept {work}")
+        else: shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
