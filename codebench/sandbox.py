@@ -465,9 +465,6 @@ def _collect(run:TestRun, ws:Workspace, guarded:list, before:dict, stream:str, t
     run.tests, run.messages, run.stream = s.pop('tests'), s.pop('messages'), s
     run.report_ok = end is not None
     if end is not None: run.exitstatus, run.tampered = end.get('exitstatus'), list(end.get('rebound', []))
-    if end is not None and end.get('shadowed') and not run.harness_error:  # a warm run only: a fresh interpreter would have imported the project's
-        run.harness_error = (f"the warm server had preloaded installed {', '.join(map(str, end['shadowed']))}, which this run's sys.path "
-                             "would take from the project in a fresh interpreter")
     if run.harness_error:
         with open(log_path, 'a', encoding='utf-8') as f: f.write(f"\n[codebench] harness error: {run.harness_error}\n")
     run.log_tail = _tail(log_path) if Path(log_path).exists() else ''
@@ -619,4 +616,10 @@ def _run(self:WarmServer, ws:Workspace, test_files:list, log_path, limits:Limits
     log_in_ws = ws.root/'.log'
     if log_in_ws.is_file() and not log_in_ws.is_symlink(): shutil.copyfile(log_in_ws, log_path)
     else: Path(log_path).write_text('(the run left no log)\n')
-    return _collect(run, ws, guarded, before, reply.get('channel', ''), req['token'], Path(log_path))
+    run = _collect(run, ws, guarded, before, reply.get('channel', ''), req['token'], Path(log_path))
+    shadowed = (run.stream.get('end') or {}).get('shadowed') if run.report_ok else None
+    if shadowed and not run.harness_error:  # heeded in a warm run only (an answer that says so in a cold one gets its verdict all the same)
+        run.harness_error = (f"the warm server had preloaded installed {', '.join(map(str, shadowed))}, which this run's sys.path "
+                             "would take from the project in a fresh interpreter")
+        with open(log_path, 'a', encoding='utf-8') as f: f.write(f"\n[codebench] harness error: {run.harness_error}\n")
+    return run

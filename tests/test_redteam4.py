@@ -265,3 +265,32 @@ def conftest_attacker_verdicts(tmp_path_factory):
 def test_conftest_server_runs_attacker(conftest_attacker_verdicts, warm):
     v, why = conftest_attacker_verdicts[warm]['proxy_only']
     assert v != 'pass', f'proxy_only scored pass ({why})'
+
+
+# -- (4) the warm server's check for preloads that stand in the project's place (`shadowed`) ---------------------------------------------
+# A run whose `sys.path` would find the project's own module where a preload brought in an installed one is done again cold. An answer
+# that fakes that signal (a module of a preloaded name put first on `sys.path`, the plugin's list rebound) or hides it must not turn its
+# wrong result into a harness `error` (before this round: `error`, warm and cold) nor pass.
+FAKE_SHADOW = """
+    import sys, os, tempfile
+    d = tempfile.mkdtemp(); open(os.path.join(d, 'json.py'), 'w').write('')
+    sys.path.insert(0, d)
+    p = sys.modules.get('codebench_plugin')
+    if p is not None: p.SHADOWABLE = {'json': None}
+"""
+HIDE_SHADOW = """
+    import sys
+    p = sys.modules.get('codebench_plugin')
+    if p is not None: p.shadowed = lambda: []
+"""
+
+
+@needs_bwrap
+@pytest.mark.parametrize('warm', MODES)
+def test_a_faked_or_hidden_shadow_buys_nothing(ppo, warm):
+    texts = {'fake_shadow_wrong': body(FAKE_SHADOW),
+             'fake_shadow_with_proxy': proxied(FAKE_SHADOW),
+             'fake_shadow_at_import_proxy': at_import(CANARY_VALUES, PROXY, FAKE_SHADOW),
+             'hide_shadow_with_proxy': at_import(CANARY_VALUES, PROXY, HIDE_SHADOW)}
+    got = evaluate(ppo, 'discounted_returns', texts, 'attacker', warm)
+    assert all(v in ('fail', 'tampered') for v, _ in got.values()), got
